@@ -1,0 +1,1 @@
+"""hubtypes' own database: models, engine set-up and alembic migrations."""

@@ -1,0 +1,106 @@
+"""Connecting to hubtypes' database: engine set-up, WAL for SQLite, version check.
+
+One :class:`Database` per URL per process: the authenticator, the spawner mixin
+and the services' in-process parts share its engine and connection pool.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from traitlets import Unicode
+from traitlets.config import LoggingConfigurable
+
+DEFAULT_URL = "sqlite:///hubtypes.sqlite"
+
+
+class DatabaseError(RuntimeError):
+    """hubtypes' database cannot be used as it is (e.g. it needs an upgrade)."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the hub and a service process read and write one file at once;
+    # busy_timeout makes a writer wait for the other instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL mode and a busy timeout."""
+    kwargs: dict[str, Any] = {"future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """An engine and a session factory for one URL, checked to be at the current schema."""
+
+    def __init__(self, url: str, *, upgrade: bool = True) -> None:
+        from .migrate import ensure_schema
+
+        self.url = url
+        self.engine = make_engine(url)
+        ensure_schema(self.engine, url, create_if_empty=upgrade)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+_databases: dict[str, Database] = {}
+_lock = threading.Lock()
+
+
+def get_database(url: str) -> Database:
+    """The process-wide :class:`Database` for ``url`` (created, and migrated if new, once)."""
+    with _lock:
+        db = _databases.get(url)
+        if db is None:
+            db = _databases[url] = Database(url)
+        return db
+
+
+def forget_databases() -> None:
+    """Dispose of every cached engine (tests, and a CLI that is done)."""
+    with _lock:
+        for db in _databases.values():
+            db.dispose()
+        _databases.clear()
+
+
+class HubTypesDatabase(LoggingConfigurable):
+    """Where hubtypes keeps its own data. Shared by every hubtypes part in a process."""
+
+    url = Unicode(
+        DEFAULT_URL,
+        help="""SQLAlchemy URL of hubtypes' own database (workshops, accounts, login
+        throttling, audit log). The default is a SQLite file in the hub's working
+        directory, opened in WAL mode so the hub and a service can share it; use
+        e.g. ``postgresql+psycopg2://user:pass@host/hubtypes`` in production.
+        A new database is created at the current schema; an older one must be
+        upgraded with ``hubtypes db upgrade --db-url URL``.""",
+    ).tag(config=True)
+
+    def connect(self) -> Database:
+        return get_database(self.url)

@@ -1,0 +1,106 @@
+"""SQLAlchemy 2 models of hubtypes' own database.
+
+The hub's database is private to JupyterHub; everything hubtypes knows
+(workshops, accounts with hashed codes, login throttling, the audit log) lives
+here. Times are stored as naive UTC datetimes so SQLite and PostgreSQL compare
+them the same way; :func:`hubtypes.clock.as_utc` turns them back into aware ones.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Role(str, enum.Enum):
+    participant = "participant"
+    instructor = "instructor"
+    admin = "admin"
+
+
+class Workshop(Base):
+    __tablename__ = "hubtypes_workshops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    starts_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # lock time: participants cannot log in or keep sessions after it
+    ends_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # purge time: accounts and data are removed entirely after it
+    delete_after: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+    accounts: Mapped[list[Account]] = relationship(back_populates="workshop")
+
+
+class Account(Base):
+    __tablename__ = "hubtypes_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    # admins may exist without a workshop; participants and instructors have one
+    workshop_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hubtypes_workshops.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="hubtypes_role", native_enum=False, length=16), nullable=False
+    )
+    code_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    # an account's own lock time, overriding the workshop's end if set
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    workshop: Mapped[Workshop | None] = relationship(back_populates="accounts")
+
+
+class ThrottleEntry(Base):
+    """Failed-login counter for one key ('user:NAME' or 'ip:ADDR') in a fixed window."""
+
+    __tablename__ = "hubtypes_login_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class AuditEvent(Base):
+    __tablename__ = "hubtypes_audit"
+    __table_args__ = (Index("ix_hubtypes_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(255), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    target: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    details: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+
+__all__ = [
+    "Base",
+    "Role",
+    "Workshop",
+    "Account",
+    "ThrottleEntry",
+    "AuditEvent",
+]
