@@ -1,0 +1,26 @@
+"""Alembic environment for hubtypes' own database (called by hubtypes.db.migrate)."""
+
+from alembic import context
+
+from hubtypes.db.migrate import VERSION_TABLE
+from hubtypes.db.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:
+    from hubtypes.db.engine import make_engine
+
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection, target_metadata=Base.metadata, version_table=VERSION_TABLE
+        )
+        context.run_migrations()
+else:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        version_table=VERSION_TABLE,
+        render_as_batch=True,
+    )
+    context.run_migrations()
