@@ -1,0 +1,205 @@
+"""WorkshopAuthenticator: access-code logins for time-bound workshop accounts.
+
+Every database call runs in a worker thread (``asyncio.to_thread``), so a burst
+of logins at the start of a workshop never blocks the hub's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from jupyterhub.auth import Authenticator
+from sqlalchemy.exc import IntegrityError, OperationalError
+from tornado import web
+from traitlets import Any as AnyTrait
+from traitlets import Bool, Integer, Unicode, default
+
+from . import store, throttle
+from .clock import utcnow
+from .codes import DUMMY_HASH, verify_code
+from .db.engine import Database, DatabaseError, HubTypesDatabase
+from .expiry import account_status
+from .paths import templates_dir
+from .records import AccountView
+
+GENERIC_FAILURE = "Invalid username or access code."
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    status: int
+    message: str
+    retry_after: int | None = None
+
+
+class WorkshopAuthenticator(Authenticator):
+    """Log in with a username and an access code created for a workshop."""
+
+    username_label = Unicode("Username:", help="Label of the username field.").tag(config=True)
+    code_label = Unicode("Access code:", help="Label of the access-code field.").tag(config=True)
+    code_placeholder = Unicode(
+        "xxxx-xxxx-xxxx-xxxx", help="Placeholder shown in the empty access-code field."
+    ).tag(config=True)
+    login_help = Unicode(
+        "Use the username and access code your instructor gave you.",
+        help="Help text shown above the login form (plain text; empty hides it).",
+    ).tag(config=True)
+
+    user_failure_limit = Integer(
+        5,
+        help="""Failed logins for one username within `throttle_window` after which
+        further attempts for it are refused, even with the right code. 0 disables.""",
+    ).tag(config=True)
+    address_failure_limit = Integer(
+        50,
+        help="""Failed logins from one client address within `throttle_window` after
+        which further attempts from it are refused. A classroom usually shares one
+        address, so keep this well above the room's typing mistakes. 0 disables.""",
+    ).tag(config=True)
+    throttle_window = Integer(300, help="Length of the throttling window in seconds.").tag(
+        config=True
+    )
+
+    workshop_group = Unicode(
+        "workshop-{slug}",
+        help="""JupyterHub group a workshop's participants and instructors are put in at
+        login (``{slug}`` is the workshop's slug). Needs `manage_groups` (on by default).""",
+    ).tag(config=True)
+    instructors_group = Unicode(
+        "workshop-{slug}-instructors",
+        help="JupyterHub group a workshop's instructors are also put in at login.",
+    ).tag(config=True)
+    reject_unknown_users = Bool(
+        True,
+        help="""End the session of a hub user who has no hubtypes account (e.g. one whose
+        account was removed), at the next auth refresh.""",
+    ).tag(config=True)
+
+    clock = AnyTrait(
+        utcnow, help="Callable returning the current aware UTC datetime (tests inject one)."
+    )
+
+    @default("manage_groups")
+    def _default_manage_groups(self) -> bool:
+        return True
+
+    @default("auth_refresh_age")
+    def _default_refresh_age(self) -> int:
+        # a locked account loses its session within a minute
+        return 60
+
+    @default("auth_refresh_strict")
+    def _default_refresh_strict(self) -> bool:
+        return True
+
+    @default("any_allow_config")
+    def _default_any_allow(self) -> bool:
+        # who may log in is decided by hubtypes' accounts, not by allow lists
+        return True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._add_template_path()
+        try:
+            self.database: Database = HubTypesDatabase(parent=self).connect()
+        except DatabaseError as e:
+            # like JupyterHub for its own database: say what to do, and stop
+            self.log.critical(str(e))
+            sys.exit(1)
+
+    def _add_template_path(self) -> None:
+        paths = getattr(self.parent, "template_paths", None)
+        ours = str(templates_dir())
+        if isinstance(paths, list) and ours not in paths:
+            paths.append(ours)
+
+    # --- login ------------------------------------------------------------------
+
+    def _groups(self, view: AccountView) -> list[str]:
+        if view.workshop is None or view.role == "admin":
+            return []
+        groups = [self.workshop_group.format(slug=view.workshop.slug)]
+        if view.role == "instructor":
+            groups.append(self.instructors_group.format(slug=view.workshop.slug))
+        return groups
+
+    def _check_login(self, username: str, code: str, address: str) -> dict | _Refusal:
+        """One transaction: throttle, verify, check expiry, record the outcome."""
+        now = self.clock()
+        window = timedelta(seconds=self.throttle_window)
+        keys = [(store.user_key(username), self.user_failure_limit)]
+        if address:
+            keys.append((store.ip_key(address), self.address_failure_limit))
+        with self.database.session() as session:
+            for key, limit in keys:
+                counter = store.throttle_counter(session, key)
+                wait = throttle.blocked_for(counter, limit=limit, window=window, now=now)
+                if wait is not None:
+                    return _Refusal(
+                        429,
+                        f"Too many attempts; try again in {throttle.describe_wait(wait)}.",
+                        max(1, int(wait.total_seconds())),
+                    )
+            found = store.account_for_login(session, username)
+            view, stored_hash = found if found else (None, DUMMY_HASH)
+            # verify even for unknown names: timing must not reveal which exist
+            if not verify_code(code, stored_hash) or view is None:
+                for key, _limit in keys:
+                    store.record_failure(session, key, window=window, now=now)
+                return _Refusal(403, GENERIC_FAILURE)
+            status = account_status(view, now)
+            if not status.can_log_in:
+                return _Refusal(403, status.message)
+            store.record_login(session, username, now)
+        return {"name": username, "admin": view.role == "admin", "groups": self._groups(view)}
+
+    async def authenticate(self, handler: web.RequestHandler, data: dict) -> dict | None:
+        username = self.normalize_username((data.get("username") or "").strip())
+        code = data.get("password") or ""
+        if not username or not code:
+            raise web.HTTPError(403, GENERIC_FAILURE)
+        address = handler.request.remote_ip or "" if handler is not None else ""
+        for attempt in range(3):
+            try:
+                result = await asyncio.to_thread(self._check_login, username, code, address)
+                break
+            except (IntegrityError, OperationalError):
+                # two failures for one new key at once, or a busy SQLite: try again
+                if attempt == 2:
+                    raise
+        if isinstance(result, _Refusal):
+            self.log.info(f"Login refused for {username!r} from {address}: {result.message}")
+            if result.retry_after is not None and handler is not None:
+                handler.set_header("Retry-After", str(result.retry_after))
+            raise web.HTTPError(result.status, result.message)
+        return result
+
+    def check_allowed(self, username: str, authentication: dict | None = None) -> bool:
+        # authenticate() already checked the account exists and may log in now
+        return authentication is not None or super().check_allowed(username, authentication)
+
+    # --- sessions -----------------------------------------------------------------
+
+    def _still_valid(self, username: str) -> bool:
+        with self.database.session() as session:
+            view = store.account_view(session, username)
+        if view is None:
+            return not self.reject_unknown_users
+        return account_status(view, self.clock()).can_log_in
+
+    async def refresh_user(self, user: Any, handler: Any = None) -> bool:
+        """False once the account is locked, so the hub ends its sessions."""
+        valid = await asyncio.to_thread(self._still_valid, user.name)
+        if valid is False:
+            self.log.info(f"Workshop account {user.name!r} is no longer valid; ending its session")
+        return valid
+
+    def delete_user(self, user: Any) -> None:
+        """The hub deleted the user: delete the account (and with it, the code)."""
+        super().delete_user(user)
+        with self.database.session() as session:
+            store.delete_account(session, user.name, actor="hub", now=self.clock())

@@ -1,0 +1,100 @@
+"""The ``hubtypes`` command: database upgrades, workshops, accounts and the demo hub.
+
+Bad input exits with status 2 and one message naming the field, before
+anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .._version import __version__
+from ..db.engine import DEFAULT_URL
+
+
+def _db_url_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db-url",
+        default=os.environ.get("HUBTYPES_DB_URL", DEFAULT_URL),
+        help="hubtypes' database (default: $HUBTYPES_DB_URL or %(default)s)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hubtypes", description="Run and manage community, workshop and binder hubs."
+    )
+    parser.add_argument("--version", action="version", version=f"hubtypes {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="hubtypes' database").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    upgrade = db.add_parser("upgrade", help="create or upgrade the schema to the current version")
+    _db_url_arg(upgrade)
+
+    workshop = commands.add_parser("workshop", help="workshops").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    create = workshop.add_parser("create", help="add a workshop")
+    create.add_argument("slug", help="short name, e.g. python-2026-12")
+    create.add_argument("--title", default="", help="what participants see")
+    create.add_argument("--starts", required=True, help="opens (ISO 8601 date/time, UTC default)")
+    create.add_argument("--ends", required=True, help="lock time: participants' access ends")
+    create.add_argument("--delete-after", required=True, help="purge: accounts and data go")
+    _db_url_arg(create)
+    listing = workshop.add_parser("list", help="list workshops")
+    _db_url_arg(listing)
+
+    accounts = commands.add_parser("accounts", help="workshop accounts").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    acreate = accounts.add_parser("create", help="create accounts; prints their codes once")
+    acreate.add_argument("--workshop", help="workshop slug (optional for admin accounts)")
+    acreate.add_argument("--count", type=int, help="how many numbered accounts")
+    acreate.add_argument("--prefix", help="username prefix (default: '<workshop>-')")
+    acreate.add_argument("--usernames", help="comma-separated names instead of --count")
+    acreate.add_argument(
+        "--role", default="participant", help="participant (default), instructor or admin"
+    )
+    acreate.add_argument("--expires", help="the accounts' own lock time (default: workshop end)")
+    acreate.add_argument("--format", choices=["csv", "table"], default="table")
+    _db_url_arg(acreate)
+    alist = accounts.add_parser("list", help="list a workshop's accounts")
+    alist.add_argument("--workshop", help="workshop slug (omit for hub-wide admin accounts)")
+    _db_url_arg(alist)
+
+    demo = commands.add_parser("demo", help="run a complete local workshop hub")
+    demo.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (%(default)s)")
+    demo.add_argument(
+        "--state-dir", default="hubtypes-demo", help="where the demo keeps its state (%(default)s)"
+    )
+    demo.add_argument(
+        "--participants", type=int, default=3, help="participant accounts (%(default)s)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from . import commands
+    from .errors import CliError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return commands.run(args)
+    except CliError as e:
+        print(f"hubtypes: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `hubtypes accounts list | head`: the reader is gone, which is fine
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""The one error the command line reports: a message and exit status 2."""
+
+
+class CliError(Exception):
+    pass

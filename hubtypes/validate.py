@@ -1,0 +1,131 @@
+"""Validation of what people type: dates, workshops, account requests.
+
+Shared by the command line and the workshop service, so both refuse the same
+things with the same words. Each problem is an :class:`InputError` naming the
+field and how to fix it; validation happens before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from .usernames import SLUG_RULE, numbered_usernames, slug_problem, username_problem
+
+MAX_ACCOUNTS = 10_000
+ROLES = ("participant", "instructor", "admin")
+_RELATIVE = re.compile(r"^\+(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class InputError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def parse_when(value: str, field: str, now: datetime) -> datetime:
+    """An ISO 8601 date or date-time (UTC unless it says otherwise), or '+2h' style offsets."""
+    text = value.strip()
+    if match := _RELATIVE.match(text):
+        return now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            field,
+            f"{value!r} is not a date; use e.g. 2026-12-01, 2026-12-01T17:00, "
+            "2026-12-01T17:00+01:00 or an offset like +3d, +2h, +30m",
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class WorkshopInput:
+    slug: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    delete_after: datetime
+
+
+def check_workshop(
+    slug: str, title: str, starts: str, ends: str, delete_after: str, now: datetime
+) -> WorkshopInput:
+    if problem := slug_problem(slug):
+        raise InputError("slug", problem)
+    title = title.strip() or slug
+    if len(title) > 200:
+        raise InputError("title", "at most 200 characters")
+    starts_at = parse_when(starts, "starts", now)
+    ends_at = parse_when(ends, "ends", now)
+    purge_at = parse_when(delete_after, "delete-after", now)
+    if ends_at <= starts_at:
+        raise InputError("ends", "the workshop must end after it starts")
+    if ends_at <= now:
+        raise InputError("ends", "is in the past; a new workshop must end in the future")
+    if purge_at < ends_at:
+        raise InputError("delete-after", "the purge date must be on or after the end")
+    return WorkshopInput(slug, title, starts_at, ends_at, purge_at)
+
+
+def check_count(count: int) -> int:
+    if not 1 <= count <= MAX_ACCOUNTS:
+        raise InputError("count", f"{count} is out of range; give 1 to {MAX_ACCOUNTS}")
+    return count
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InputError("role", f"{role!r} is not a role; use one of {', '.join(ROLES)}")
+    return role
+
+
+def plan_usernames(prefix: str, count: int, taken: set[str]) -> list[str]:
+    """Numbered usernames for a batch, each one checked against the hub's rules."""
+    check_count(count)
+    names = numbered_usernames(prefix, count, taken)
+    for name in (names[0], names[-1]):
+        if problem := username_problem(name):
+            raise InputError(
+                "prefix",
+                f"{prefix!r} gives usernames like {name!r} that the hub would reject: "
+                f"{problem.split(': use ')[-1]} (prefix included)",
+            )
+    return names
+
+
+def check_usernames(names: list[str]) -> list[str]:
+    """Explicit usernames: valid, and no duplicates among them."""
+    if not names:
+        raise InputError("usernames", "give at least one username")
+    check_count(len(names))
+    seen: set[str] = set()
+    for name in names:
+        if problem := username_problem(name):
+            raise InputError("usernames", problem)
+        if name in seen:
+            raise InputError("usernames", f"{name!r} is listed twice")
+        seen.add(name)
+    return names
+
+
+def check_expiry(
+    expires: datetime | None, workshop_delete_after: datetime | None, now: datetime
+) -> datetime | None:
+    if expires is None:
+        return None
+    if expires <= now:
+        raise InputError("expires", "is in the past; give a time in the future")
+    if workshop_delete_after is not None and expires > workshop_delete_after:
+        raise InputError(
+            "expires", "is after the workshop's purge date; its data would be gone by then"
+        )
+    return expires
+
+
+__all__ = ["InputError", "parse_when", "check_workshop", "SLUG_RULE"]
