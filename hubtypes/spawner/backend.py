@@ -1,0 +1,28 @@
+"""The interface every storage adapter (local, Kubernetes, Docker) implements."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ..hubtype_policy import Resolution, StorageAction
+from ..mounts import Mount
+
+
+class Backend(Protocol):
+    async def prepare(self, spawner: Any, res: Resolution, mounts: tuple[Mount, ...]) -> None:
+        """Create what the mounts need and set the spawner's own storage settings."""
+
+    def environment(self, spawner: Any, mounts: tuple[Mount, ...]) -> dict[str, str]:
+        """Extra environment for the single-user server (e.g. HOME for local servers)."""
+
+    def extra_args(self, spawner: Any, mounts: tuple[Mount, ...]) -> list[str]:
+        """Extra command-line arguments for the single-user server."""
+
+    async def remove_home(
+        self, spawner: Any, stored: dict[str, str], action: StorageAction
+    ) -> None:
+        """Keep, archive-then-delete or delete the home recorded in ``stored``.
+
+        ``stored`` has ``type``, ``home`` (path relative to the storage root),
+        ``workshop`` and ``user`` (slugs). Must be idempotent.
+        """

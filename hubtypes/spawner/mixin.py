@@ -1,0 +1,377 @@
+"""HubTypeSpawnerMixin: per-hub-type homes, materials and shared folders for any spawner.
+
+Put it first in the bases, before the spawner class it extends::
+
+    class MySpawner(HubTypeSpawnerMixin, KubeSpawner): ...
+
+It is a ``LoggingConfigurable``, not a ``Spawner`` (``Spawner.__init_subclass__``
+rejects classes without start/stop/poll), and every override calls ``super()``.
+The decisions (hub type, paths, environment) come from the pure modules
+:mod:`hubtypes.hubtype_policy` and :mod:`hubtypes.mounts`; one backend adapter per
+spawner family (:mod:`.local`, :mod:`.kube`, :mod:`.docker`) applies them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any
+
+from jupyterhub.utils import maybe_future
+from tornado import web
+from traitlets import Bool, CaselessStrEnum, Dict, Unicode
+from traitlets.config import LoggingConfigurable
+
+from ..clock import Clock, utcnow
+from ..hubtype_policy import (
+    DEFAULT_POLICIES,
+    HubType,
+    Resolution,
+    ResolverConfig,
+    SpawnRefused,
+    StorageAction,
+    apply_overrides,
+    resolve,
+    spawn_environment,
+)
+from ..mounts import Layout, Mount, plan_mounts, progress_messages
+from ..records import AccountView
+
+if TYPE_CHECKING:
+    from .backend import Backend
+
+
+class HubTypeSpawnerMixin(LoggingConfigurable):
+    """Gives each user the storage their hub type calls for. Configure as
+    ``c.HubTypeSpawnerMixin.<trait>``; it applies to every hubtypes spawner class."""
+
+    default_hub_type = CaselessStrEnum(
+        [t.value for t in HubType],
+        default_value="community",
+        help="""The hub's own type: community, workshop or binder. A user who belongs to
+        a workshop in hubtypes' database is always a workshop user, whatever this says.""",
+    ).tag(config=True)
+
+    unassigned_hub_type = CaselessStrEnum(
+        ["community", "binder", "refuse"],
+        default_value="community",
+        help="""On a hub whose default type is workshop: what users who belong to no
+        workshop (typically the hub's own admins) get. ``community`` keeps their home
+        under ``community/`` (which a workshop reset never touches), ``binder`` gives a
+        throw-away home, ``refuse`` refuses to start a server for them.""",
+    ).tag(config=True)
+
+    policy_overrides = Dict(
+        help="""Per-hub-type changes to the built-in storage policies, e.g.
+        ``{"community": {"on_delete": "archive"}, "workshop": {"shared": False}}``.
+        Fields: ``materials`` and ``shared`` (bool: mount the workshop folders),
+        ``on_stop`` (keep/delete), ``on_delete`` (keep/archive/delete, applied when
+        the hub deletes the user or named server), ``environment`` (dict of extra
+        variables). Defaults: community keeps everything; workshop mounts materials
+        and shared and archives then deletes the home on deletion; binder deletes
+        the home when the server stops.""",
+    ).tag(config=True)
+
+    storage_root = Unicode(
+        "/srv/hubtypes",
+        help="""Directory that holds every home, materials and shared folder, as seen
+        by the hub process (local and Docker spawners). Layout:
+        ``community/{user}``, ``binder/{user}``, ``workshops/{workshop}/{user}``,
+        ``workshops/{workshop}/_materials``, ``workshops/{workshop}/_shared``.
+        Nothing outside it is ever created or deleted.""",
+    ).tag(config=True)
+
+    archive_root = Unicode(
+        "",
+        help="""Where archives (``.tar.gz`` plus ``.manifest.json``) of deleted homes go,
+        for policies whose ``on_delete`` is ``archive``. Default:
+        ``{storage_root}/_archive``. On Kubernetes see ``kube_archive_volume``.""",
+    ).tag(config=True)
+
+    home_mount_path = Unicode(
+        "/home/jovyan",
+        help="""Where the home is mounted inside a container or pod (Docker, Kubernetes).
+        Materials and shared folders appear inside it. Local spawners ignore this:
+        their home *is* the directory under ``storage_root``.""",
+    ).tag(config=True)
+
+    materials_dir_name = Unicode(
+        "materials", help="Name of the workshop materials folder inside a user's home."
+    ).tag(config=True)
+
+    shared_dir_name = Unicode(
+        "shared", help="Name of the workshop shared folder inside a user's home."
+    ).tag(config=True)
+
+    read_only_contents_guard = Bool(
+        True,
+        help="""Local spawners only: run the single-user server with a contents manager
+        that refuses writes to read-only folders (materials, for participants). This
+        is what makes materials read-only through the Jupyter UI on
+        SimpleLocalProcessSpawner, where every server runs as the hub's own user;
+        code run in a kernel or terminal is not stopped by it (see the docs).""",
+    ).tag(config=True)
+
+    backend = CaselessStrEnum(
+        ["auto", "local", "kube", "docker"],
+        default_value="auto",
+        help="""Which storage adapter to use. ``auto`` picks it from the spawner class
+        the mixin is combined with.""",
+    ).tag(config=True)
+
+    # --- Kubernetes (KubeSpawner) ---
+    kube_home_storage = CaselessStrEnum(
+        ["pvc", "shared-volume"],
+        default_value="pvc",
+        help="""KubeSpawner: ``pvc`` gives each user a PVC (KubeSpawner's own, renamed to
+        ``hubtypes-{workshop}.{user}`` for workshop users, created and deleted by
+        KubeSpawner); ``shared-volume`` puts every home on ``kube_shared_volume`` with a
+        subPath, removed on deletion by a short-lived cleanup pod.""",
+    ).tag(config=True)
+
+    kube_shared_volume = Dict(
+        help="""KubeSpawner: the volume (a Kubernetes volume source without ``name``, e.g.
+        ``{"persistentVolumeClaim": {"claimName": "hubtypes-nfs"}}``) holding
+        workshop materials and shared folders as subPaths, and homes too with
+        ``kube_home_storage = "shared-volume"``. Its layout is ``storage_root``'s.""",
+    ).tag(config=True)
+
+    kube_archive_volume = Dict(
+        help="""KubeSpawner: volume source for archives written by the cleanup pod (e.g.
+        a PVC). Empty: archives go to ``_archive/`` on ``kube_shared_volume``.""",
+    ).tag(config=True)
+
+    kube_cleanup_image = Unicode(
+        "busybox:1.36",
+        help="KubeSpawner: image of the cleanup pod (needs sh, tar, gzip, rm).",
+    ).tag(config=True)
+
+    kube_cleanup_timeout = Unicode(
+        "300",
+        help="KubeSpawner: seconds to wait for the cleanup pod to finish before failing.",
+    ).tag(config=True)
+
+    # --- Docker (DockerSpawner) ---
+    docker_host_root = Unicode(
+        "",
+        help="""DockerSpawner: path of ``storage_root`` on the Docker host, if the hub
+        runs in a container that sees it elsewhere. Default: ``storage_root``.""",
+    ).tag(config=True)
+
+    container_uid = Unicode(
+        "1000",
+        help="""DockerSpawner: uid:gid (or uid) owning new folders, so the container's
+        user (jovyan, 1000:100 in the Jupyter images) can write them.""",
+    ).tag(config=True)
+
+    # set by start(), kept in the spawner's state: where this server's storage lives
+    hubtypes_resolution: Resolution | None = None
+    hubtypes_mounts: tuple[Mount, ...] = ()
+    hubtypes_clock: Clock = staticmethod(utcnow)  # type: ignore[assignment]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._hubtypes_stored: dict[str, str] = {}
+        self._hubtypes_events: list[dict[str, Any]] = []
+        self._hubtypes_ready = asyncio.Event()
+        self._hubtypes_event_done = False
+
+    # ----- configuration -> pure inputs -----
+
+    def hubtypes_resolver_config(self) -> ResolverConfig:
+        return ResolverConfig(
+            default_type=HubType(self.default_hub_type.lower()),
+            unassigned=self.unassigned_hub_type.lower(),
+            policies=apply_overrides(DEFAULT_POLICIES, self.policy_overrides),
+        )
+
+    def hubtypes_layout(self) -> Layout:
+        return Layout(self.home_mount_path, self.materials_dir_name, self.shared_dir_name)
+
+    @property
+    def hubtypes_archive_root(self) -> str:
+        return self.archive_root or os.path.join(self.storage_root, "_archive")
+
+    def hubtypes_backend(self) -> Backend:
+        name = self.backend.lower()
+        if name == "auto":
+            mro = {cls.__name__ for cls in type(self).__mro__}
+            if "KubeSpawner" in mro:
+                name = "kube"
+            elif mro & {"DockerSpawner", "SwarmSpawner", "SystemUserSpawner"}:
+                name = "docker"
+            else:
+                name = "local"
+        if name == "kube":
+            from .kube import KubeBackend
+
+            return KubeBackend()
+        if name == "docker":
+            from .docker import DockerBackend
+
+            return DockerBackend()
+        from .local import LocalBackend
+
+        return LocalBackend()
+
+    # ----- who is this user? -----
+
+    async def lookup_account(self, username: str) -> AccountView | None:
+        """The user's hubtypes account (with its workshop), or None if hubtypes
+        does not know them. Runs the query in a thread: the hub's event loop must
+        never wait for a database."""
+        from ..db.engine import HubTypesDatabase
+        from ..store import account_view  # type: ignore[import-not-found,unused-ignore]
+
+        config_holder = HubTypesDatabase(parent=self)
+
+        def query() -> AccountView | None:
+            with config_holder.connect().session() as session:
+                result: AccountView | None = account_view(session, username)
+                return result
+
+        return await asyncio.to_thread(query)
+
+    async def hubtypes_resolve(self, *, check_access: bool = True) -> Resolution:
+        account = await self.lookup_account(self.user.name)  # type: ignore[attr-defined]
+        return resolve(
+            self.hubtypes_resolver_config(),
+            self.user.name,  # type: ignore[attr-defined]
+            account,
+            self.hubtypes_clock(),
+            check_access=check_access,
+        )
+
+    # ----- spawn -----
+
+    def _hubtypes_event(self, progress: int, message: str) -> None:
+        self._hubtypes_events.append({"progress": progress, "message": message})
+        self._hubtypes_ready.set()
+        self._hubtypes_ready = asyncio.Event()
+
+    async def hubtypes_prepare(self) -> tuple[Mount, ...]:
+        """Resolve the user's hub type and get their storage ready; returns the mounts."""
+        self._hubtypes_events = []
+        try:
+            res = await self.hubtypes_resolve()
+        except SpawnRefused as e:
+            raise web.HTTPError(403, str(e)) from None
+        mounts = plan_mounts(res, self.hubtypes_layout())
+        self.hubtypes_resolution, self.hubtypes_mounts = res, mounts
+        self._hubtypes_stored = {
+            "type": res.hub_type.value,
+            "home": mounts[0].subpath,
+            "workshop": res.workshop_slug,
+            "user": res.user_slug,
+        }
+        for progress, message in progress_messages(res, mounts):
+            self._hubtypes_event(progress, message)
+        await self.hubtypes_backend().prepare(self, res, mounts)
+        self.log.info(
+            "hubtypes: %s is a %s user (%s)",
+            self.user.name,  # type: ignore[attr-defined]
+            res.hub_type.value,
+            ", ".join(f"{m.kind}={m.subpath}{' ro' if m.read_only else ''}" for m in mounts),
+        )
+        return mounts
+
+    async def start(self) -> Any:
+        self._hubtypes_event_done = False
+        try:
+            await self.hubtypes_prepare()
+        finally:
+            self._hubtypes_event_done = True
+            self._hubtypes_ready.set()
+        return await super().start()  # type: ignore[misc]
+
+    async def progress(self) -> AsyncIterator[dict[str, Any]]:
+        # our events first (they are produced before the wrapped spawner starts),
+        # then everything the wrapped spawner reports, unchanged
+        sent = 0
+        while True:
+            while sent < len(self._hubtypes_events):
+                yield self._hubtypes_events[sent]
+                sent += 1
+            if getattr(self, "_hubtypes_event_done", False):
+                break
+            await self._hubtypes_ready.wait()
+        async with aclosing(super().progress()) as events:  # type: ignore[misc]
+            async for event in events:
+                yield event
+
+    def get_env(self) -> dict[str, str]:
+        env: dict[str, str] = super().get_env()  # type: ignore[misc]
+        if self.hubtypes_resolution is not None:
+            env.update(spawn_environment(self.hubtypes_resolution))
+            env.update(self.hubtypes_backend().environment(self, self.hubtypes_mounts))
+        return env
+
+    def get_args(self) -> list[str]:
+        args: list[str] = list(super().get_args())  # type: ignore[misc]
+        if self.hubtypes_resolution is not None:
+            args += self.hubtypes_backend().extra_args(self, self.hubtypes_mounts)
+        return args
+
+    # ----- state: where the storage lives survives hub restarts and stops -----
+
+    def get_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().get_state()  # type: ignore[misc]
+        if self._hubtypes_stored:
+            state["hubtypes"] = dict(self._hubtypes_stored)
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)  # type: ignore[misc]
+        stored = state.get("hubtypes")
+        if isinstance(stored, dict):
+            self._hubtypes_stored = {str(k): str(v) for k, v in stored.items()}
+
+    # clear_state (called on stop) is deliberately not overridden: the location of
+    # the storage is not running-server state, and delete_forever needs it later.
+
+    # ----- storage lifecycle -----
+
+    def _policies(self) -> dict[HubType, Any]:
+        return apply_overrides(DEFAULT_POLICIES, self.policy_overrides)
+
+    async def _stored_home(self) -> dict[str, str]:
+        """Where this user's home is: from state if it ever started, else resolved now."""
+        if self._hubtypes_stored:
+            return dict(self._hubtypes_stored)
+        res = await self.hubtypes_resolve(check_access=False)
+        mounts = plan_mounts(res, self.hubtypes_layout())
+        return {
+            "type": res.hub_type.value,
+            "home": mounts[0].subpath,
+            "workshop": res.workshop_slug,
+            "user": res.user_slug,
+        }
+
+    async def stop(self, now: bool = False) -> Any:
+        result = await super().stop(now=now)  # type: ignore[misc]
+        stored = self._hubtypes_stored
+        if stored:
+            policy = self._policies()[HubType(stored["type"])]
+            if policy.on_stop == StorageAction.delete:
+                await self.hubtypes_backend().remove_home(self, stored, StorageAction.delete)
+        return result
+
+    async def delete_forever(self) -> None:
+        stored = await self._stored_home()
+        action = self._policies()[HubType(stored["type"])].on_delete
+        if self.name and stored["type"] != HubType.binder.value:  # type: ignore[attr-defined]
+            # named servers share the user's home; only deleting the user removes it
+            action = StorageAction.keep
+        self.log.info(
+            "hubtypes: %s storage of %s on deletion: %s",
+            stored["type"],
+            self.user.name,  # type: ignore[attr-defined]
+            action.value,
+        )
+        await self.hubtypes_backend().remove_home(self, stored, action)
+        await maybe_future(super().delete_forever())  # type: ignore[misc]
+
+
+__all__ = ["HubTypeSpawnerMixin"]
