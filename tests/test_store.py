@@ -8,7 +8,7 @@ from sqlalchemy import inspect, select, text
 from hubtypes import store
 from hubtypes.codes import verify_code
 from hubtypes.db.engine import Database, DatabaseError, make_engine
-from hubtypes.db.migrate import VERSION_TABLE, current_revision, head_revision, upgrade
+from hubtypes.db.migrate import HEAD, VERSION_TABLE, current_revision, head_revision, upgrade
 from hubtypes.db.models import Account, AuditEvent, Role
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
@@ -26,6 +26,10 @@ def make_workshop(session, slug="py"):
         created_by="tester",
         now=NOW,
     )
+
+
+def test_head_constant_matches_the_migrations():
+    assert HEAD == head_revision()
 
 
 def test_new_database_is_created_at_head(db_url):

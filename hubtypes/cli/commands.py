@@ -110,7 +110,11 @@ def accounts_create(args: argparse.Namespace) -> int:
         raise InputError("count", "give --count N (or --usernames a,b,c)")
     expires = parse_when(args.expires, "expires", now) if args.expires else None
     with _open(args.db_url).session() as session:
-        workshop = store.require_workshop(session, args.workshop) if args.workshop else None
+        workshop = (
+            store.workshop_view(store.require_workshop(session, args.workshop))
+            if args.workshop
+            else None
+        )
         check_expiry(expires, workshop.delete_after if workshop else None, now)
         if args.usernames:
             names = check_usernames([n.strip() for n in args.usernames.split(",") if n.strip()])
