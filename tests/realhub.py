@@ -1,0 +1,248 @@
+"""A real ``jupyterhub`` process on loopback, behind npm's configurable-http-proxy.
+
+Used through the ``real_hub_factory`` fixture (tests/conftest.py), which stops
+every hub it made at teardown::
+
+    def test_something(real_hub_factory):
+        hub = real_hub_factory("c.JupyterHub.authenticator_class = 'dummy'")
+        r = hub.api("GET", "/users")          # as the admin service
+        r = hub.login(requests.Session(), "alice", "pw")
+
+The config string is appended to a header that pins ports, paths and an admin
+service. To add services or roles, extend the header's lists instead of
+replacing them: ``c.JupyterHub.services.append({...})``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import requests
+
+ADMIN_SERVICE = "test-admin"
+ADMIN_SCOPES = [
+    "admin:users",
+    "admin:servers",
+    "tokens",
+    "admin:groups",
+    "list:users",
+    "read:users",
+    "users",
+    "servers",
+]
+
+
+class HubStartError(RuntimeError):
+    """The hub exited or did not answer in time; the message ends with its log."""
+
+
+class HubFactory(Protocol):
+    """The type of the ``real_hub_factory`` fixture."""
+
+    def __call__(self, config: str = "", *, start: bool = True, debug: bool = True) -> RealHub: ...
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs; a zombie (dead, not yet reaped) counts as gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel instead
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    # The state follows the command name, which is in parentheses and may hold spaces.
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _is_chp(pid: int) -> bool:
+    """Whether ``pid`` is still configurable-http-proxy (pids get reused)."""
+    try:
+        return b"configurable-http-proxy" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+class RealHub:
+    """One jupyterhub process with its own directory, ports, database and log."""
+
+    def __init__(self, directory: Path, config: str = "", *, chp: str, debug: bool = True):
+        self.directory = directory.resolve()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.config = config  # may be changed before a restart()
+        self.chp = chp
+        self.debug = debug
+        # Ports are chosen once so the URL stays the same across restarts.
+        self.port = free_port()
+        self.hub_port = free_port()
+        self.proxy_api_port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.admin_token = secrets.token_hex(32)
+        self.config_path = self.directory / "jupyterhub_config.py"
+        self.log_path = self.directory / "hub.log"
+        self.proxy_pid_path = self.directory / "jupyterhub-proxy.pid"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._chp_pid: int | None = None
+        self._starts = 0
+
+    def header(self) -> str:
+        """The config written before ``self.config``."""
+        d = self.directory
+        lines = [
+            "c = get_config()  # noqa",
+            "c.JupyterHub.ip = '127.0.0.1'",
+            f"c.JupyterHub.port = {self.port}",
+            "c.JupyterHub.hub_ip = '127.0.0.1'",
+            f"c.JupyterHub.hub_port = {self.hub_port}",
+            f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{self.proxy_api_port}'",
+            f"c.ConfigurableHTTPProxy.command = [{self.chp!r}]",
+            "c.ConfigurableHTTPProxy.should_start = True",
+            f"c.ConfigurableHTTPProxy.pid_file = {str(self.proxy_pid_path)!r}",
+            f"c.JupyterHub.db_url = {'sqlite:///' + str(d / 'jupyterhub.sqlite')!r}",
+            f"c.JupyterHub.cookie_secret_file = {str(d / 'jupyterhub_cookie_secret')!r}",
+            f"c.JupyterHub.pid_file = {str(d / 'jupyterhub.pid')!r}",
+            f"c.JupyterHub.services = [{{'name': {ADMIN_SERVICE!r}, "
+            f"'api_token': {self.admin_token!r}}}]",
+            f"c.JupyterHub.load_roles = [{{'name': {ADMIN_SERVICE!r}, "
+            f"'scopes': {ADMIN_SCOPES!r}, 'services': [{ADMIN_SERVICE!r}]}}]",
+        ]
+        if self.debug:
+            lines.append("c.JupyterHub.log_level = 'DEBUG'")
+        return "\n".join(lines) + "\n"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, timeout: float = 60) -> None:
+        """Start the hub and wait until ``GET hub/api/`` answers 200 through the proxy."""
+        if self.running:
+            raise RuntimeError("the hub is already running")
+        self.config_path.write_text(self.header() + "\n# --- test config ---\n" + self.config)
+        self._starts += 1
+        with self.log_path.open("ab") as log:
+            log.write(f"\n===== realhub start #{self._starts} =====\n".encode())
+            log.flush()
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "jupyterhub", "-f", str(self.config_path)],
+                cwd=self.directory,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a Ctrl-C in the terminal is pytest's, not the hub's
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._process.poll() is not None:
+                self._fail(f"jupyterhub exited with code {self._process.returncode}")
+            try:
+                if requests.get(self.url + "hub/api/", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass  # not listening yet
+            if time.monotonic() > deadline:
+                self._fail(f"jupyterhub did not answer within {timeout} s")
+            time.sleep(0.1)
+        # The hub writes the proxy's pid file before it answers through the proxy.
+        try:
+            self._chp_pid = int(self.proxy_pid_path.read_text().strip())
+        except (OSError, ValueError):
+            self._chp_pid = None
+
+    def _fail(self, why: str) -> None:
+        self.stop()
+        raise HubStartError(f"{why}; end of {self.log_path}:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM the hub (SIGKILL after 15 s), then make sure its proxy is gone too."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        # A hub that was killed leaves configurable-http-proxy running (it is
+        # started in its own session, so killpg above does not reach it).
+        pid, self._chp_pid = self._chp_pid, None
+        if pid is not None and _alive(pid) and _is_chp(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+    def restart(self, timeout: float = 60) -> None:
+        self.stop()
+        self.start(timeout)
+
+    def log_text(self) -> str:
+        """Everything the hub (and its proxy) logged, across restarts."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def api(self, method: str, path: str, token: str | None = None, **kw: Any) -> requests.Response:
+        """A request to ``{url}hub/api{path}``, by default as the admin service."""
+        headers = {"Authorization": f"token {token or self.admin_token}"}
+        headers.update(kw.pop("headers", {}))
+        kw.setdefault("timeout", 30)
+        return requests.request(method, f"{self.url}hub/api{path}", headers=headers, **kw)
+
+    def login(
+        self,
+        session: requests.Session,
+        username: str,
+        password: str,
+        *,
+        allow_redirects: bool = True,
+        **extra_fields: str,
+    ) -> requests.Response:
+        """Fill in the hub's login form like a browser; extra fields go in the form too.
+
+        Returns the last response: after a successful login its URL is where
+        the hub sent the user; after a refusal it is the login page again
+        (200 or 403) with the message in ``<p class="login_error">``.
+        """
+        login_url = self.url + "hub/login"
+        page = session.get(login_url, timeout=30)
+        page.raise_for_status()
+        # The form's hidden _xsrf must match the _xsrf cookie set by this GET.
+        match = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
+        if match is None:
+            raise AssertionError(f"no _xsrf field on {login_url}:\n{page.text[:2000]}")
+        form = {"username": username, "password": password, **extra_fields}
+        form["_xsrf"] = match.group(1)
+        return session.post(login_url, data=form, allow_redirects=allow_redirects, timeout=30)
+
+
+def login_error(response: requests.Response) -> str | None:
+    """The message the login page shows after a refused login, if any."""
+    match = re.search(r'<p class="login_error">(.*?)</p>', response.text, re.S)
+    return html.unescape(match.group(1).strip()) if match else None
