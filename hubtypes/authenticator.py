@@ -7,6 +7,7 @@ of logins at the start of a workshop never blocks the hub's event loop.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from dataclasses import dataclass
 from datetime import timedelta
@@ -112,10 +113,13 @@ class WorkshopAuthenticator(Authenticator):
             sys.exit(1)
 
     def _add_template_path(self) -> None:
+        """Serve our login.html: after the operator's own templates, before the stock ones."""
         paths = getattr(self.parent, "template_paths", None)
         ours = str(templates_dir())
-        if isinstance(paths, list) and ours not in paths:
-            paths.append(ours)
+        if not isinstance(paths, list) or ours in paths:
+            return
+        stock = os.path.join(getattr(self.parent, "data_files_path", ""), "templates")
+        paths.insert(paths.index(stock) if stock in paths else len(paths), ours)
 
     # --- login ------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from . import throttle
@@ -121,6 +121,18 @@ def list_accounts(session: Session, slug: str | None) -> list[AccountView]:
     else:
         stmt = stmt.where(Account.workshop_id == require_workshop(session, slug).id)
     return [_account_view(a) for a in session.scalars(stmt)]
+
+
+def select_audit(
+    *, target: str | None = None, actor: str | None = None, limit: int | None = None
+) -> Select[tuple[AuditEvent]]:
+    """Audit events, newest first, optionally for one target or actor."""
+    stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if target is not None:
+        stmt = stmt.where(AuditEvent.target == target)
+    if actor is not None:
+        stmt = stmt.where(AuditEvent.actor == actor)
+    return stmt.limit(limit) if limit else stmt
 
 
 # --- writes -----------------------------------------------------------------
