@@ -1,0 +1,118 @@
+"""Entry points, cheap imports, the missing-dependency message and the drop-in snippets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+from traitlets.config import Config, PyFileConfigLoader
+
+from hubtypes.spawner import HubTypeSpawnerMixin
+from hubtypes.spawner.dropin import hubtypes_spawner_for
+
+SNIPPETS = sorted(
+    (Path(__file__).parents[2] / "jupyterhub_config.d").glob("20-hubtypes-spawner-*.py")
+)
+
+
+def test_every_config_trait_has_help():
+    traits = HubTypeSpawnerMixin.class_traits(config=True)
+    assert len(traits) >= 15
+    for name, trait in traits.items():
+        assert trait.help and len(trait.help) > 20, name
+
+
+def test_entry_points_load_our_classes():
+    from jupyterhub.app import JupyterHub
+
+    names = {e.name for e in entry_points(group="jupyterhub.spawners")}
+    assert {"hubtypes-simple", "hubtypes-local", "hubtypes-kube", "hubtypes-docker"} <= names
+    hub = JupyterHub()
+    for name, base in [
+        ("hubtypes-simple", "SimpleLocalProcessSpawner"),
+        ("hubtypes-local", "LocalProcessSpawner"),
+        ("hubtypes-kube", "KubeSpawner"),
+        ("hubtypes-docker", "DockerSpawner"),
+    ]:
+        hub.spawner_class = name
+        mro = [c.__name__ for c in hub.spawner_class.__mro__]
+        assert mro[1] == "HubTypeSpawnerMixin" and base in mro
+
+
+def test_import_is_cheap_and_missing_dependency_is_one_clear_line(tmp_path):
+    code = (
+        "import sys; import hubtypes.spawner, hubtypes.spawner.entrypoints; "
+        "assert 'kubespawner' not in sys.modules and 'dockerspawner' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    hub = (
+        "import sys; sys.modules['kubespawner'] = None\n"
+        "from jupyterhub.app import main\n"
+        "sys.argv = ['jupyterhub', '--JupyterHub.spawner_class=hubtypes-kube']\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hub], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "hubtypes: HubTypesKubeSpawner needs kubespawner, which is not installed: "
+        "pip install hubtypes[kube]"
+    ]
+
+
+@pytest.mark.parametrize(
+    "current, kube, expected",
+    [
+        (None, False, "hubtypes-local"),
+        (None, True, "hubtypes-kube"),
+        ("kubespawner.KubeSpawner", True, "hubtypes-kube"),
+        ("dockerspawner.DockerSpawner", False, "hubtypes-docker"),
+        ("docker", False, "hubtypes-docker"),
+        ("simple", False, "hubtypes-simple"),
+        ("jupyterhub.spawner.LocalProcessSpawner", False, "hubtypes-local"),
+        ("hubtypes-simple", False, "hubtypes-simple"),
+        ("systemdspawner.SystemdSpawner", False, None),
+    ],
+)
+def test_spawner_family_table(current, kube, expected):
+    assert hubtypes_spawner_for(current, on_kubernetes=kube) == expected
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
+def test_snippet_in_z2jh_namespace(snippet, monkeypatch):
+    """Zero-to-JupyterHub execs every snippet in one namespace after setting KubeSpawner."""
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    c = Config()
+    c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+    namespace = {"c": c, "get_config": lambda: c}
+    for path in SNIPPETS:  # all of them first, as a chart would load several
+        exec(compile(path.read_text(), str(path), "exec"), dict(namespace))
+    exec(compile(snippet.read_text(), str(snippet), "exec"), namespace)
+    assert c.JupyterHub.spawner_class == "hubtypes-kube"
+    hub_type = snippet.stem.rsplit("-", 1)[1]
+    assert c.HubTypeSpawnerMixin.default_hub_type == hub_type
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
+def test_snippet_with_load_subconfig(snippet, tmp_path, monkeypatch):
+    """TLJH and a plain jupyterhub_config.py use load_subconfig."""
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    main = tmp_path / "jupyterhub_config.py"
+    main.write_text(f"c = get_config()\nload_subconfig({str(snippet)!r})\n")
+    c = PyFileConfigLoader(main.name, path=str(tmp_path)).load_config()
+    assert c.JupyterHub.spawner_class == "hubtypes-local"
+    assert c.HubTypeSpawnerMixin.default_hub_type == snippet.stem.rsplit("-", 1)[1]
+    assert c.HubTypeSpawnerMixin.storage_root == "/srv/hubtypes"
+
+
+def test_snippet_leaves_unsupported_spawner_alone(capsys):
+    c = Config()
+    c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
+    snippet = SNIPPETS[0]
+    exec(compile(snippet.read_text(), str(snippet), "exec"), {"c": c, "get_config": lambda: c})
+    assert c.JupyterHub.spawner_class == "systemdspawner.SystemdSpawner"
+    assert "no hub-type-aware version" in capsys.readouterr().err
