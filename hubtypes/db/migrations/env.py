@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from hubtypes.db import reset_models  # noqa: F401 (the workshop service's tables)
 from hubtypes.db.migrate import VERSION_TABLE
 from hubtypes.db.models import Base
 
