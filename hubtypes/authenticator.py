@@ -139,9 +139,9 @@ class WorkshopAuthenticator(Authenticator):
         if address:
             keys.append((store.ip_key(address), self.address_failure_limit))
         with self.database.session() as session:
+            counters = store.throttle_counters(session, [key for key, _ in keys])
             for key, limit in keys:
-                counter = store.throttle_counter(session, key)
-                wait = throttle.blocked_for(counter, limit=limit, window=window, now=now)
+                wait = throttle.blocked_for(counters.get(key), limit=limit, window=window, now=now)
                 if wait is not None:
                     return _Refusal(
                         429,
@@ -158,7 +158,7 @@ class WorkshopAuthenticator(Authenticator):
             status = account_status(view, now)
             if not status.can_log_in:
                 return _Refusal(403, status.message)
-            store.record_login(session, username, now)
+            store.record_login(session, username, now, clear_throttle=keys[0][0] in counters)
         return {"name": username, "admin": view.role == "admin", "groups": self._groups(view)}
 
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> dict | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from . import throttle
@@ -73,16 +73,61 @@ def _get_account(session: Session, username: str) -> Account | None:
     return session.scalars(stmt).one_or_none()
 
 
-def account_view(session: Session, username: str) -> AccountView | None:
-    """The account called ``username`` with its workshop, or None if hubtypes has none."""
-    account = _get_account(session, username)
-    return _account_view(account) if account else None
+_LOGIN_COLUMNS = (
+    Account.username,
+    Account.role,
+    Account.expires_at,
+    Account.disabled,
+    Account.last_login_at,
+    Account.created_at,
+    Account.created_by,
+    Account.code_hash,
+    Workshop.slug,
+    Workshop.title,
+    Workshop.starts_at,
+    Workshop.ends_at,
+    Workshop.delete_after,
+)
 
 
 def account_for_login(session: Session, username: str) -> tuple[AccountView, str] | None:
-    """The account and its stored code hash, in one query."""
-    account = _get_account(session, username)
-    return (_account_view(account), account.code_hash) if account else None
+    """The account and its stored code hash, in one query.
+
+    Plain columns rather than ORM objects: this runs for every login and every
+    auth refresh, inside the hub process, so it is kept as light as it can be.
+    """
+    stmt = select(*_LOGIN_COLUMNS).outerjoin(Workshop).where(Account.username == username)
+    row = session.execute(stmt).one_or_none()
+    if row is None:
+        return None
+    workshop = (
+        WorkshopView(
+            slug=row.slug,
+            title=row.title,
+            starts_at=as_utc(row.starts_at),
+            ends_at=as_utc(row.ends_at),
+            delete_after=as_utc(row.delete_after),
+        )
+        if row.slug is not None
+        else None
+    )
+    view = AccountView(
+        username=row.username,
+        role=row.role.value,
+        workshop=workshop,
+        expires_at=as_utc(row.expires_at) if row.expires_at else None,
+        disabled=row.disabled,
+        last_login_at=as_utc(row.last_login_at) if row.last_login_at else None,
+        created_at=as_utc(row.created_at),
+        created_by=row.created_by,
+    )
+    return view, row.code_hash
+
+
+def account_view(session: Session, username: str) -> AccountView | None:
+    """The account called ``username`` with its workshop, or None if hubtypes has none."""
+    found = account_for_login(session, username)
+    return found[0] if found else None
 
 
 def get_workshop(session: Session, slug: str) -> Workshop | None:
@@ -125,7 +170,7 @@ def list_accounts(session: Session, slug: str | None) -> list[AccountView]:
 
 def select_audit(
     *, target: str | None = None, actor: str | None = None, limit: int | None = None
-) -> Select[tuple[AuditEvent]]:
+) -> Select[Any]:
     """Audit events, newest first, optionally for one target or actor."""
     stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if target is not None:
@@ -244,7 +289,7 @@ def create_accounts(
         for c in credentials
     ]
     # one executemany: 1,000 accounts are one round trip, not 1,000
-    session.execute(Account.__table__.insert(), rows)
+    session.execute(insert(Account), rows)
     audit(
         session,
         actor=created_by,
@@ -300,12 +345,13 @@ def delete_account(session: Session, username: str, *, actor: str, now: datetime
     return True
 
 
-def record_login(session: Session, username: str, now: datetime) -> None:
-    """A successful login: remember when, and forget this name's failures."""
-    account = _get_account(session, username)
-    if account is not None:
-        account.last_login_at = to_db(now)
-    session.execute(delete(ThrottleEntry).where(ThrottleEntry.key == user_key(username)))
+def record_login(session: Session, username: str, now: datetime, *, clear_throttle: bool) -> None:
+    """A successful login: remember when, and (if it had any) forget this name's failures."""
+    session.execute(
+        update(Account).where(Account.username == username).values(last_login_at=to_db(now))
+    )
+    if clear_throttle:
+        session.execute(delete(ThrottleEntry).where(ThrottleEntry.key == user_key(username)))
 
 
 # --- throttling ---------------------------------------------------------------
@@ -317,6 +363,12 @@ def user_key(username: str) -> str:
 
 def ip_key(address: str) -> str:
     return f"ip:{address}"
+
+
+def throttle_counters(session: Session, keys: Sequence[str]) -> dict[str, throttle.Counter]:
+    """The counters that exist among ``keys``, in one query."""
+    rows = session.scalars(select(ThrottleEntry).where(ThrottleEntry.key.in_(keys)))
+    return {e.key: throttle.Counter(e.failures, as_utc(e.window_start)) for e in rows}
 
 
 def throttle_counter(session: Session, key: str) -> throttle.Counter | None:

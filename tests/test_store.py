@@ -153,7 +153,7 @@ def test_throttle_and_login_bookkeeping(db_url):
     with db.session() as s:
         counter = store.throttle_counter(s, "user:ann")
         assert counter.failures == 3 and counter.window_start == NOW
-        store.record_login(s, "ann", NOW + D)
+        store.record_login(s, "ann", NOW + D, clear_throttle=True)
     with db.session() as s:
         assert store.throttle_counter(s, "user:ann") is None  # success clears the name
         assert store.throttle_counter(s, "ip:10.0.0.1").failures == 1  # not the address
