@@ -1,0 +1,5 @@
+"""``python -m hubtypes.services.workshop``."""
+
+from .app import main
+
+main()

@@ -1,0 +1,297 @@
+"""Resets, locks and the periodic lifecycle task: the destructive half of the service.
+
+A reset is persisted (plan and progress) before anything is deleted and is
+idempotent step by step, so one interrupted by a crash finishes on restart to
+the same end state, and a reset of a finished workshop is a no-op:
+
+1. disable the planned accounts (no new logins from here on);
+2. stop every running server of the planned users, named ones too, at bounded
+   concurrency, and wait until they are stopped;
+3. delete the hub users through the REST API (the hub calls the authenticator's
+   ``delete_user``, removing the account and code, and the spawner's
+   ``delete_forever``, removing storage); accounts that never logged in have no
+   hub user and are deleted from hubtypes' database directly;
+4. optionally remove the workshop's materials and shared folders (local storage);
+5. mark the workshop purged in its hub group's properties; audit every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ... import store
+from ... import workshop_store as wstore
+from ...hubapi import HubAPIError, running_servers
+from ...lifecycle import WorkshopStatus, decide, workshop_status
+from ...reset_plan import HubUser, ResetOptions, ResetPlan, plan_reset
+from .authz import Action, Identity
+from .ops import Conflict, Ops
+
+log = logging.getLogger("hubtypes.workshop")
+
+
+@dataclass
+class Runner:
+    ops: Ops
+    concurrency: int = 8
+    stop_timeout: float = 120.0
+    storage_root: str = ""
+    purge_includes_instructors: bool = False
+    tasks: dict[int, asyncio.Task] = field(default_factory=dict)
+
+    # --- plans ------------------------------------------------------------------------
+
+    async def hub_users(self, names: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+        """The hub's user models (all of them: the plan needs admin flags and groups)."""
+        wanted = set(names)
+        return {
+            u["name"]: u
+            async for u in self.ops.hub.paginate("/users")
+            if not wanted or u["name"] in wanted
+        }
+
+    async def plan(self, slug: str, options: ResetOptions) -> ResetPlan:
+        accounts = await self.ops.tx(store.list_accounts, slug)
+        models = await self.hub_users()
+        members, _ = self.ops.groups.of(slug)
+        return plan_reset(
+            slug,
+            accounts,
+            [HubUser.from_model(m) for m in models.values()],
+            options,
+            group=members,
+        )
+
+    async def preview(self, who: Identity, slug: str, options: ResetOptions) -> ResetPlan:
+        await self.ops.authorize(who, Action.reset, slug)
+        await self.ops.tx(store.require_workshop, slug)
+        return await self.plan(slug, options)
+
+    # --- starting and resuming ----------------------------------------------------------
+
+    async def start(
+        self, who: Identity | None, slug: str, options: ResetOptions, *, confirm: str | None
+    ) -> dict[str, Any]:
+        """Start (or join) the reset of ``slug``; ``who`` None is the lifecycle task."""
+        actor = who.name if who else "lifecycle"
+        if who is not None:
+            await self.ops.authorize(who, Action.reset, slug)
+            if confirm != slug:
+                from ...validate import InputError
+
+                raise InputError("confirm", f"type the workshop's slug ({slug}) to confirm")
+        await self.ops.tx(store.require_workshop, slug)
+        running = await self.ops.tx(wstore.latest_reset, slug)
+        if running is not None and running.state == wstore.RUNNING:
+            self.resume(running.id)  # already under way: join it
+            return wstore.reset_json(running) | {"noop": False}
+        plan = await self.plan(slug, options)
+        if plan.empty and running is not None and running.state == wstore.DONE:
+            return wstore.reset_json(running) | {"noop": True}
+        now = self.ops.clock()
+
+        def persist(session: Any) -> int:
+            wstore.disable_accounts(session, plan.usernames)
+            return wstore.start_reset(session, slug, plan.to_json(), actor=actor, now=now)
+
+        reset_id = await self.ops.tx(persist)
+        self.resume(reset_id)
+        reset = await self.ops.tx(wstore.get_reset, reset_id)
+        assert reset is not None
+        return wstore.reset_json(reset) | {"noop": False}
+
+    def resume(self, reset_id: int) -> asyncio.Task:
+        task = self.tasks.get(reset_id)
+        if task is None or task.done():
+            task = self.tasks[reset_id] = asyncio.create_task(self.execute(reset_id))
+        return task
+
+    async def resume_all(self) -> None:
+        for reset in await self.ops.tx(wstore.running_resets):
+            log.info(f"Resuming reset {reset.id} of workshop {reset.workshop!r}")
+            self.resume(reset.id)
+
+    # --- execution ----------------------------------------------------------------------
+
+    async def execute(self, reset_id: int) -> None:
+        reset = await self.ops.tx(wstore.get_reset, reset_id)
+        if reset is None or reset.state != wstore.RUNNING:
+            return
+        slug, plan, actor = reset.workshop, dict(reset.plan), reset.actor
+        names = [u["name"] for u in plan.get("delete", [])]
+        progress = {"total": len(names), "stopped": 0, "deleted": 0, "servers": 0}
+        last_write = 0.0
+
+        async def report(force: bool = False) -> None:
+            nonlocal last_write
+            if force or time.monotonic() - last_write > 0.25:
+                last_write = time.monotonic()
+                await self.ops.tx(wstore.set_progress, reset_id, dict(progress))
+
+        try:
+            await self.ops.tx(wstore.disable_accounts, names)  # again: resuming is idempotent
+            present = await self.hub_users(names)
+            progress["deleted"] = len(names) - len(
+                set(present) | await self.ops.tx(wstore.existing_accounts, names)
+            )
+            running = {n: running_servers(m) for n, m in present.items() if running_servers(m)}
+            progress["servers"] = sum(len(s) for s in running.values())
+            await report(force=True)
+
+            async def stop(name: str) -> None:
+                await self.stop_all(name, running[name])
+                progress["stopped"] += len(running[name])
+                await report()
+
+            _raise_first(await self.ops.hub.map(stop, sorted(running), limit=self.concurrency))
+            await self.audit(actor, "reset.servers-stopped", slug, {"count": progress["stopped"]})
+
+            async def remove(name: str) -> None:
+                await self.ops.hub.delete_user(name)
+                progress["deleted"] += 1
+                await report()
+
+            hub_names = sorted(present)
+            _raise_first(await self.ops.hub.map(remove, hub_names, limit=self.concurrency))
+            # accounts whose owner never logged in (or that the hub left behind)
+            left = sorted(await self.ops.tx(wstore.existing_accounts, names))
+            await self.ops.tx(_delete_accounts, left, actor=f"reset:{actor}", now=self.ops.clock())
+            progress["deleted"] = len(names)
+            await self.audit(
+                actor,
+                "reset.users-deleted",
+                slug,
+                {"hub_users": len(hub_names), "accounts_only": len(left)},
+            )
+            await self.remove_folders(plan.get("storage_removed", []), slug, actor)
+            await self.ops.tx(
+                wstore.finish_reset,
+                reset_id,
+                state=wstore.DONE,
+                now=self.ops.clock(),
+                progress=progress,
+            )
+            view = store.workshop_view(await self.ops.tx(store.require_workshop, slug))
+            await self.ops.sync_group(view, WorkshopStatus.purged)
+            log.info(f"Reset {reset_id} of workshop {slug!r} done: {progress}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # recorded; the next start or a restart resumes it
+            log.exception(f"Reset {reset_id} of workshop {slug!r} stopped: {e}")
+            await self.ops.tx(wstore.set_progress, reset_id, dict(progress, error=1))
+            await self.audit(actor, "reset.error", slug, {"error": str(e)[:500]})
+
+    async def stop_all(self, name: str, servers: Iterable[str]) -> None:
+        """Stop the given servers of ``name`` and wait until none runs or is pending."""
+        for server in servers:
+            await self.ops.hub.stop_server(name, server)
+        deadline = time.monotonic() + self.stop_timeout
+        delay = 0.1
+        while True:
+            model = await self.ops.hub.user(name)
+            if model is None or not running_servers(model):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name}'s servers did not stop in {self.stop_timeout:.0f}s")
+            for server in running_servers(model):
+                if not (model.get("servers") or {}).get(server, {}).get("pending"):
+                    await self.ops.hub.stop_server(name, server)
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
+
+    async def remove_folders(self, subpaths: list[str], slug: str, actor: str) -> None:
+        extra = [p for p in subpaths if p.rsplit("/", 1)[-1] in ("_materials", "_shared")]
+        if not extra:
+            return
+        if not self.storage_root:
+            await self.audit(actor, "reset.folders-kept", slug, {"reason": "no storage_root"})
+            return
+        from ...spawner.safedelete import safe_delete
+
+        for sub in extra:
+            report = await asyncio.to_thread(safe_delete, self.storage_root, sub)
+            await self.audit(actor, "reset.folder-removed", slug, {"path": sub, **_report(report)})
+
+    async def audit(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
+        now = self.ops.clock()
+        await self.ops.tx(
+            store.audit, actor=actor, action=action, target=target, now=now, details=details
+        )
+
+    # --- locks and the periodic task ------------------------------------------------------
+
+    async def lock(self, usernames: list[str]) -> None:
+        """Stop every server of these users and delete their tokens; remember and audit it."""
+        present = await self.hub_users(usernames)
+
+        async def one(name: str) -> None:
+            await self.stop_all(name, running_servers(present[name]))
+            for token in await self.ops.hub.tokens(name):
+                await self.ops.hub.delete_token(name, str(token["id"]))
+
+        _raise_first(await self.ops.hub.map(one, sorted(present), limit=self.concurrency))
+        by_workshop: dict[str, list[str]] = {}
+        accounts = {a.username: a for a in await self.ops.tx(wstore.workshop_accounts)}
+        for name in usernames:
+            account = accounts.get(name)
+            slug = account.workshop.slug if account and account.workshop else ""
+            by_workshop.setdefault(slug, []).append(name)
+        now = self.ops.clock()
+        for slug, names in by_workshop.items():
+            await self.ops.tx(wstore.add_lock_marks, slug, names, actor="lifecycle", now=now)
+
+    async def tick(self) -> dict[str, Any]:
+        """One lifecycle pass: lock, forget extended locks, purge, mirror group properties."""
+
+        def read(session: Any) -> tuple:
+            return (
+                wstore.all_workshops(session),
+                wstore.workshop_accounts(session),
+                wstore.lock_marks(session),
+                wstore.purged_workshops(session),
+                {r.workshop for r in wstore.running_resets(session)},
+            )
+
+        workshops, accounts, locked, purged, resetting = await self.ops.tx(read)
+        await self.resume_all()  # a reset that failed (e.g. the hub was down) tries again
+        now = self.ops.clock()
+        actions = decide(
+            workshops, accounts, locked=locked, purged=purged, resetting=resetting, now=now
+        )
+        if actions.lock:
+            await self.lock(list(actions.lock))
+        if actions.unlock:
+            await self.ops.tx(wstore.remove_lock_marks, list(actions.unlock))
+        options = ResetOptions(include_instructors=self.purge_includes_instructors)
+        for slug in actions.purge:
+            try:
+                await self.start(None, slug, options, confirm=slug)
+            except (Conflict, HubAPIError) as e:
+                log.warning(f"Purge of {slug!r} not started: {e}")
+        for view in workshops:
+            await self.ops.sync_group(view, workshop_status(view, now, purged=view.slug in purged))
+        return {"lock": actions.lock, "unlock": actions.unlock, "purge": actions.purge}
+
+
+def _delete_accounts(session: Any, names: list[str], *, actor: str, now: Any) -> None:
+    for name in names:
+        store.delete_account(session, name, actor=actor, now=now)
+
+
+def _raise_first(results: list[Any]) -> None:
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+def _report(report: Any) -> dict[str, Any]:
+    return {
+        "existed": getattr(report, "existed", None),
+        "files": getattr(report, "files", 0),
+        "errors": list(getattr(report, "errors", []))[:20],
+    }

@@ -1,0 +1,48 @@
+# hubtypes: the workshop service (instructors' accounts, lifecycle, admins' resets).
+#
+# Load after 10-hubtypes-workshop.py, and after any line that sets
+# c.HubTypesDatabase.url (the service is given the same database). Works when exec'd
+# by Zero-to-JupyterHub, loaded by TLJH's load_subconfig, or from a plain
+# jupyterhub_config.py with load_subconfig("/path/to/30-hubtypes-workshop-service.py").
+# Change the service's port with the environment variable HUBTYPES_WORKSHOP_SERVICE_URL.
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from hubtypes.paths import templates_dir  # noqa: E402
+from hubtypes.services.workshop import hubside  # noqa: E402
+
+c = get_config()  # noqa: F821 (provided by the traitlets config loader)
+
+_args = [sys.executable, "-m", "hubtypes.services.workshop"]
+if "url" in c.HubTypesDatabase:
+    _url = c.HubTypesDatabase.url
+    if _url.startswith("sqlite:///") and not _url.startswith("sqlite:////"):
+        # a relative SQLite path is relative to the hub's directory: make it absolute
+        _url = "sqlite:///" + os.path.abspath(_url[len("sqlite:///") :])
+    _args.append(f"--HubTypesDatabase.url={_url}")
+
+c.JupyterHub.services.append(
+    {
+        "name": hubside.SERVICE_NAME,
+        "display": True,
+        "url": os.environ.get("HUBTYPES_WORKSHOP_SERVICE_URL", "http://127.0.0.1:10101"),
+        "command": _args,
+        # the custom scopes reach the service's OAuth tokens only if listed here
+        "oauth_client_allowed_scopes": [hubside.ADMIN_SCOPE, hubside.INSTRUCT_SCOPE],
+    }
+)
+c.JupyterHub.custom_scopes.update(hubside.CUSTOM_SCOPES)
+c.JupyterHub.load_roles.extend(hubside.roles())
+
+# instructors get the role above through one static group, added at login
+_previous_hook = c.Authenticator.post_auth_hook if "post_auth_hook" in c.Authenticator else None
+c.Authenticator.post_auth_hook = hubside.post_auth_hook(_previous_hook)
+
+# the admin page's Workshops panel (share/hubtypes/templates/admin.html)
+_hubtypes_templates = str(templates_dir())
+if isinstance(c.JupyterHub.template_paths, list):
+    if _hubtypes_templates not in c.JupyterHub.template_paths:
+        c.JupyterHub.template_paths.insert(0, _hubtypes_templates)
+else:
+    c.JupyterHub.template_paths.prepend([_hubtypes_templates])
+c.JupyterHub.template_vars.update({"hubtypes_workshop_service": hubside.SERVICE_NAME})

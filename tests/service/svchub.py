@@ -1,0 +1,151 @@
+"""A real hub with WorkshopAuthenticator and the workshop service as a managed service."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from realhub import RealHub, free_port
+
+from hubtypes.paths import config_d_dir
+
+CONFIG = """
+import os
+os.environ["HUBTYPES_WORKSHOP_SERVICE_URL"] = "http://127.0.0.1:{service_port}"
+c.HubTypesDatabase.url = {db_url!r}
+load_subconfig({workshop_d!r})
+load_subconfig({service_d!r})
+c.JupyterHub.services[-1]["command"] += {service_args!r}
+c.JupyterHub.services[-1]["oauth_no_confirm"] = True
+c.JupyterHub.load_roles[0]["scopes"].append("custom:workshops:admin")
+c.JupyterHub.default_url = "/hub/home"
+c.JupyterHub.allow_named_servers = True
+c.JupyterHub.spawner_class = "simple"
+c.Spawner.args = ["--allow-root"]
+c.Spawner.notebook_dir = {homes!r}
+c.Spawner.default_url = "/tree"
+c.WorkshopAuthenticator.auth_refresh_age = 1
+"""
+
+
+class ServiceHub:
+    """The hub, the service's URL, and helpers to drive both like people would."""
+
+    def __init__(self, hub: RealHub, db_url: str, workdir: Path) -> None:
+        self.hub = hub
+        self.db_url = db_url
+        self.workdir = workdir
+        self.codes: dict[str, str] = {}
+        self.service = hub.url + "services/workshop/"
+
+    @classmethod
+    def config(cls, db_url: str, homes: Path, *, interval: float = 3600) -> str:
+        d = config_d_dir()
+        return CONFIG.format(
+            service_port=free_port(),
+            db_url=db_url,
+            workshop_d=str(d / "10-hubtypes-workshop.py"),
+            service_d=str(d / "30-hubtypes-workshop-service.py"),
+            service_args=[f"--WorkshopService.lifecycle_interval={interval}"],
+            homes=str(homes),
+        )
+
+    # --- the hubtypes command (direct database route) ----------------------------------
+
+    def cli(self, *args: str) -> str:
+        cmd = [sys.executable, "-m", "hubtypes.cli", *args, "--db-url", self.db_url]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def workshop(self, slug: str, starts: str = "+0s", ends: str = "+2d", purge: str = "+9d"):
+        self.cli("workshop", "create", slug, "--title", slug.upper(), "--starts", starts,
+                 "--ends", ends, "--delete-after", purge)  # fmt: skip
+
+    def accounts(self, *args: str) -> list[str]:
+        out = self.cli("accounts", "create", "--format", "csv", *args)
+        rows = list(csv.DictReader(io.StringIO(out)))
+        self.codes.update({row["username"]: row["code"] for row in rows})
+        return [row["username"] for row in rows]
+
+    # --- people -------------------------------------------------------------------------
+
+    def login(self, name: str) -> requests.Session:
+        s = requests.Session()
+        r = self.hub.login(s, name, self.codes[name])
+        assert r.url.endswith("/hub/home"), (r.status_code, r.url)
+        return s
+
+    def token(self, name: str) -> str:
+        r = self.hub.api("POST", f"/users/{name}/tokens", json={"note": "test"})
+        assert r.status_code == 201, r.text
+        return str(r.json()["token"])
+
+    def call(self, method: str, path: str, token: str | None = None, **kw: Any):
+        headers = {"Authorization": f"token {token or self.hub.admin_token}"}
+        kw.setdefault("timeout", 60)
+        return requests.request(method, self.service + "api/" + path, headers=headers, **kw)
+
+    def wait_service(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.call("GET", "workshops").status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"the workshop service did not answer:\n{self.hub.log_tail()}")
+
+    def service_pid(self) -> int | None:
+        """The service process (found by its database URL, unique to this hub)."""
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                cmd = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"hubtypes.services.workshop" in cmd and any(
+                self.db_url.encode() in part for part in cmd
+            ):
+                return int(entry)
+        return None
+
+    def kill_service(self) -> None:
+        pid = self.service_pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+
+    def page(self, session: requests.Session, path: str, **kw: Any) -> requests.Response:
+        return session.get(self.service + path, timeout=60, **kw)
+
+    def post_form(self, session: requests.Session, path: str, data: dict[str, str]):
+        """POST a form of the page at ``path`` with its _xsrf."""
+        page = self.page(session, path)
+        match = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
+        assert match, page.text[:3000]
+        return session.post(self.service + path, data={**data, "_xsrf": match.group(1)},
+                            timeout=60)  # fmt: skip
+
+
+def start(factory: Any, tmp_path: Path, *, interval: float = 3600) -> ServiceHub:
+    db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
+    homes = tmp_path / "homes"
+    homes.mkdir(exist_ok=True)
+    # the database exists before the hub and the service open it
+    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
+                   check=True, capture_output=True)  # fmt: skip
+    hub = factory(ServiceHub.config(db_url, homes, interval=interval))
+    sh = ServiceHub(hub, db_url, tmp_path)
+    sh.wait_service()
+    return sh

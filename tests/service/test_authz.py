@@ -1,0 +1,51 @@
+"""The authorization matrix as a table."""
+
+from __future__ import annotations
+
+import pytest
+
+from hubtypes.services.workshop.authz import (
+    ADMIN_SCOPE,
+    INSTRUCT_SCOPE,
+    Action,
+    Identity,
+    allowed,
+    visible,
+)
+
+ADMIN = Identity("boss", admin=True)
+OPERATOR = Identity("ops", kind="service", scopes=frozenset({ADMIN_SCOPE}))
+TEACH_A = Identity("teach-a", scopes=frozenset({INSTRUCT_SCOPE}))
+NO_SCOPE = Identity("teach-a")  # an instructor whose role was withdrawn
+PARTICIPANT = Identity("a-001", scopes=frozenset({INSTRUCT_SCOPE}))  # scope, no workshop
+
+INSTRUCTS = {"teach-a": {"a"}, "a-001": set()}
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("workshop", ["a", "b"])
+def test_matrix(action, workshop):
+    for admin in (ADMIN, OPERATOR):
+        assert allowed(admin, action, workshop, set())
+    teach = allowed(TEACH_A, action, workshop, INSTRUCTS["teach-a"])
+    if action in (Action.create_workshop, Action.reset, Action.audit_all, Action.lifecycle):
+        assert not teach
+    elif action is Action.list:
+        assert teach
+    else:
+        assert teach == (workshop == "a")
+    assert not allowed(NO_SCOPE, action, workshop, INSTRUCTS["teach-a"])
+    assert not allowed(PARTICIPANT, action, workshop, INSTRUCTS["a-001"])
+
+
+def test_visible():
+    assert visible(ADMIN, {"a", "b"}, set()) == {"a", "b"}
+    assert visible(TEACH_A, {"a", "b"}, {"a"}) == {"a"}
+    assert visible(NO_SCOPE, {"a", "b"}, {"a"}) == set()
+
+
+def test_identity_from_model():
+    ident = Identity.from_model(
+        {"name": "x", "kind": "user", "admin": False, "scopes": [ADMIN_SCOPE]}
+    )
+    assert ident.is_admin and not ident.may_instruct
