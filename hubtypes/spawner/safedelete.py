@@ -125,32 +125,34 @@ def _rmtree_fd(top_fd: int, root_dev: int, report: DeleteReport) -> None:
                     report.errors.append(f"rmdir {done_name!r}: {e.strerror}")
             continue
         name = names.pop()
+        # unlink first: one syscall per file, never follows a link, and fails
+        # with EISDIR only for a real directory, which we then descend into
         try:
-            st = os.lstat(name, dir_fd=fd)
+            os.unlink(name, dir_fd=fd)
+            report.files += 1
+            continue
         except FileNotFoundError:
             continue
-        if not stat.S_ISDIR(st.st_mode):
-            try:
-                os.unlink(name, dir_fd=fd)
-                report.files += 1
-            except FileNotFoundError:
-                pass
-            except OSError as e:
+        except IsADirectoryError:
+            pass
+        except OSError as e:
+            if e.errno != errno.EPERM:  # EPERM: some systems' answer for a directory
                 report.errors.append(f"unlink {name!r}: {e.strerror}")
-            continue
-        if st.st_dev != root_dev:
-            report.errors.append(f"{name!r} is a mount point of another filesystem: left alone")
-            continue
+                continue
         try:
             child = _open_dir(name, fd)
         except FileNotFoundError:
             continue
         except OSError as e:
-            # ELOOP/ENOTDIR: swapped for a link or file since lstat; unlink that instead
+            # ELOOP/ENOTDIR: swapped for a link or file since; unlink that instead
             if e.errno in (errno.ELOOP, errno.ENOTDIR):
                 names.append(name)
             else:
                 report.errors.append(f"open {name!r}: {e.strerror}")
+            continue
+        if os.fstat(child).st_dev != root_dev:
+            os.close(child)
+            report.errors.append(f"{name!r} is a mount point of another filesystem: left alone")
             continue
         _ensure_writable(child)
         stack.append((child, os.listdir(child), name))
