@@ -157,7 +157,7 @@ class KubeBackend:
         await run_cleanup_pod(
             spawner.api,
             self.cleanup_manifest(spawner, stored, action, from_pvc),
-            timeout=float(spawner.kube_cleanup_timeout),
+            timeout=spawner.kube_cleanup_timeout,
         )
 
     def cleanup_manifest(

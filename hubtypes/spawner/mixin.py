@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyterhub.utils import maybe_future
 from tornado import web
-from traitlets import Bool, CaselessStrEnum, Dict, Unicode
+from traitlets import Bool, CaselessStrEnum, Dict, Float, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..clock import Clock, utcnow
@@ -148,8 +148,8 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         help="KubeSpawner: image of the cleanup pod (needs sh, tar, gzip, rm).",
     ).tag(config=True)
 
-    kube_cleanup_timeout = Unicode(
-        "300",
+    kube_cleanup_timeout = Float(
+        300.0,
         help="KubeSpawner: seconds to wait for the cleanup pod to finish before failing.",
     ).tag(config=True)
 
