@@ -1,7 +1,7 @@
 # hubtypes: the workshop service (instructors' accounts, lifecycle, admins' resets).
 #
-# Load after 10-hubtypes-workshop.py, and after any line that sets
-# c.HubTypesDatabase.url (the service is given the same database). Works when exec'd
+# Load after 10-hubtypes-workshop.py. Set hubtypes' database URL in $HUBTYPES_DB_URL
+# (or c.HubTypesDatabase.url before this snippet when it is exec'd). Works when exec'd
 # by Zero-to-JupyterHub, loaded by TLJH's load_subconfig, or from a plain
 # jupyterhub_config.py with load_subconfig("/path/to/30-hubtypes-workshop-service.py").
 # Change the service's port with the environment variable HUBTYPES_WORKSHOP_SERVICE_URL.
@@ -14,11 +14,19 @@ from hubtypes.services.workshop import hubside  # noqa: E402
 c = get_config()  # noqa: F821 (provided by the traitlets config loader)
 
 _args = [sys.executable, "-m", "hubtypes.services.workshop"]
-if "url" in c.HubTypesDatabase:
-    _url = c.HubTypesDatabase.url
+# The service must open the hub's hubtypes database. A snippet loaded with
+# load_subconfig (TLJH) cannot see settings made in other files, so the URL comes
+# from $HUBTYPES_DB_URL (also the `hubtypes` command's default) if set, else from
+# c.HubTypesDatabase.url if this snippet can see it, else both use the default
+# file in the hub's working directory (the service runs there too).
+_url = os.environ.get("HUBTYPES_DB_URL") or (
+    c.HubTypesDatabase.url if "url" in c.HubTypesDatabase else ""
+)
+if _url:
     if _url.startswith("sqlite:///") and not _url.startswith("sqlite:////"):
         # a relative SQLite path is relative to the hub's directory: make it absolute
         _url = "sqlite:///" + os.path.abspath(_url[len("sqlite:///") :])
+    c.HubTypesDatabase.url = _url
     _args.append(f"--HubTypesDatabase.url={_url}")
 
 c.JupyterHub.services.append(

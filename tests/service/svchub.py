@@ -21,6 +21,7 @@ from hubtypes.paths import config_d_dir
 CONFIG = """
 import os
 os.environ["HUBTYPES_WORKSHOP_SERVICE_URL"] = "http://127.0.0.1:{service_port}"
+os.environ["HUBTYPES_DB_URL"] = {db_url!r}
 c.HubTypesDatabase.url = {db_url!r}
 load_subconfig({workshop_d!r})
 load_subconfig({service_d!r})

@@ -59,7 +59,6 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
                 raise web.HTTPError(401, "a hub API token is required (Authorization: token ...)")
             if self.request.method in ("GET", "HEAD"):
                 self.redirect(self.get_login_url())
-                self.finish()
                 return
             raise web.HTTPError(403, "log in first")
         if self.request.method not in ("GET", "HEAD", "OPTIONS") and not self.api:

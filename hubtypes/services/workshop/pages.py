@@ -38,6 +38,7 @@ def page_namespace(handler: BaseHandler) -> dict[str, Any]:
         "logo_url": hub,
         "static_url": static_url,
         "version_hash": "",
+        "no_spawner_check": True,
         "user": _User(who.name) if who else None,
         "who": who,
         "admin_access": bool(who and who.admin),

@@ -1,0 +1,193 @@
+"""The workshop service as a managed service of a real hub: accounts, authorization, locks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import pytest
+import requests
+import svchub
+
+pytestmark = pytest.mark.hub
+
+
+def test_accounts_groups_and_bad_input(real_hub_factory, tmp_path):
+    sh = svchub.start(real_hub_factory, tmp_path)
+    body = {"slug": "a", "title": "A", "starts": "+0s", "ends": "+1d", "delete_after": "+2d"}
+    r = sh.call("POST", "workshops", json={**body, "instructors": ["teach-a"]})
+    assert r.status_code == 201, r.text
+    assert [c["username"] for c in r.json()["credentials"]] == ["teach-a"]
+    # the workshop is mirrored in its hub group's properties (manage_groups does not block it)
+    group = sh.hub.api("GET", "/groups/workshop-a").json()
+    assert group["properties"]["status"] == "running"
+    assert group["properties"]["hub_type"] == "workshop"
+
+    r = sh.call("POST", "workshops/a/accounts", json={"count": 5})
+    assert r.status_code == 201, r.text
+    creds = r.json()["credentials"]
+    assert [c["username"] for c in creds] == [f"a-00{i}" for i in range(1, 6)]
+    assert all(len(c["code"]) >= 16 for c in creds)
+    r = sh.call("POST", "workshops/a/accounts?format=csv", json={"count": 2, "prefix": "x-"})
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert r.status_code == 201 and [row["username"] for row in rows] == ["x-001", "x-002"]
+    # no hub user yet: they come into being at first login
+    assert sh.hub.api("GET", "/users/a-001").status_code == 404
+
+    # a code from the API logs in; the participant lands in the workshop's group
+    sh.codes.update({c["username"]: c["code"] for c in creds})
+    sh.login("a-001")
+    assert sh.hub.api("GET", "/users/a-001").json()["groups"] == ["workshop-a"]
+    # and the account listing shows the login
+    listing = {a["username"]: a for a in sh.call("GET", "workshops/a/accounts").json()["accounts"]}
+    assert listing["a-001"]["last_login_at"] and not listing["a-002"]["last_login_at"]
+
+    # bad input: 4xx naming the field, and nothing created
+    sh.hub.api("POST", "/users/carol")  # a community user
+    bad = [
+        ("workshops/a/accounts", {"count": 0}, 400, "count"),
+        ("workshops/a/accounts", {"count": 10_001}, 400, "count"),
+        ("workshops/a/accounts", {"count": "3"}, 400, "count"),
+        ("workshops/a/accounts", {"count": 2, "prefix": "Bad Prefix"}, 400, "prefix"),
+        ("workshops/a/accounts", {"usernames": ["ok-1", "ok-1"]}, 400, "usernames"),
+        ("workshops/a/accounts", {"usernames": ["a-002"]}, 409, "usernames"),
+        ("workshops/a/accounts", {"usernames": ["carol"]}, 400, "usernames"),
+        ("workshops/a/accounts", {"count": 1, "expires": "2001-01-01"}, 400, "expires"),
+        ("workshops/a/accounts", {"count": 1, "role": "admin"}, 400, "role"),
+        ("workshops/nope/accounts", {"count": 1}, 404, "workshop"),
+        ("workshops", {**body, "slug": "b", "ends": "2001-01-01"}, 400, "ends"),
+        ("workshops", {**body, "slug": "b", "delete_after": "+1h"}, 400, "delete-after"),
+        ("workshops", {**body, "slug": "B!"}, 400, "slug"),
+        ("workshops", body, 409, "slug"),
+    ]
+    for path, payload, status, field in bad:
+        r = sh.call("POST", path, json=payload)
+        assert (r.status_code, r.json()["field"]) == (status, field), (payload, r.text)
+    r = sh.call("POST", "workshops/a/accounts", data=b"{not json")
+    assert r.status_code == 400 and r.json()["field"] == "body"
+    accounts = sh.call("GET", "workshops/a/accounts").json()["accounts"]
+    assert len(accounts) == 8  # teach-a, a-001..005, x-001..002: nothing half-created
+
+    # extend and disable
+    r = sh.call("PATCH", "workshops/a/accounts/a-002", json={"expires": "+3d"})
+    assert r.status_code == 400 and r.json()["field"] == "expires"  # after the purge
+    r = sh.call("PATCH", "workshops/a/accounts/a-002", json={"expires": "+36h"})
+    assert r.status_code == 200 and r.json()["expires_at"]
+    r = sh.call("PATCH", "workshops/a/accounts/a-002", json={"disabled": True})
+    assert r.json()["status"] == "locked"
+    r = sh.call("PATCH", "workshops/a", json={"title": "A, renamed", "ends": "+30h"})
+    assert r.status_code == 200 and r.json()["title"] == "A, renamed"
+    assert sh.hub.api("GET", "/groups/workshop-a").json()["properties"]["title"] == "A, renamed"
+    actions = [e["action"] for e in sh.call("GET", "workshops/a/audit").json()["events"]]
+    for expected in ("workshop.create", "accounts.create", "account.update", "workshop.update"):
+        assert expected in actions
+    # no code in the hub's or the service's log
+    log = sh.hub.log_text()
+    assert not [c for c in creds if c["code"] in log]
+
+
+def test_authorization_matrix(real_hub_factory, tmp_path):
+    sh = svchub.start(real_hub_factory, tmp_path)
+    for slug in ("a", "b"):
+        sh.workshop(slug)
+        sh.accounts("--workshop", slug, "--count", "2")
+    sh.accounts("--workshop", "a", "--role", "instructor", "--usernames", "teach-a")
+    sh.accounts("--role", "admin", "--usernames", "boss")
+    teach = sh.login("teach-a")
+    participant = sh.login("a-001")
+    admin = sh.login("boss")
+    # the instructor holds the instruct scope through the role on the static group
+    assert "hubtypes-instructors" in sh.hub.api("GET", "/users/teach-a").json()["groups"]
+    t_teach, t_part, t_admin = sh.token("teach-a"), sh.token("a-001"), sh.token("boss")
+
+    names = [w["slug"] for w in sh.call("GET", "workshops", t_teach).json()["workshops"]]
+    assert names == ["a"]
+    assert len(sh.call("GET", "workshops", t_admin).json()["workshops"]) == 2
+    calls = [
+        ("GET", "workshops/{w}", None),
+        ("GET", "workshops/{w}/accounts", None),
+        ("GET", "workshops/{w}/accounts?format=csv", None),
+        ("POST", "workshops/{w}/accounts", {"count": 1}),
+        ("PATCH", "workshops/{w}/accounts/{w}-002", {"expires": "+3h"}),
+        ("PATCH", "workshops/{w}", {"title": "x"}),
+        ("GET", "workshops/{w}/audit", None),
+    ]
+    for method, path, body in calls:
+        for w in ("a", "b"):
+            r = sh.call(method, path.format(w=w), t_teach, json=body)
+            assert r.status_code == (403 if w == "b" else r.status_code) and r.status_code < 500
+            if w == "a":
+                assert r.status_code in (200, 201), (method, path, r.text)
+            assert sh.call(method, path.format(w=w), t_part, json=body).status_code == 403
+            assert sh.call(method, path.format(w=w), t_admin, json=body).status_code < 300
+    for w in ("a", "b"):  # resets and the hub-wide audit log are for admins only
+        r = sh.call("POST", f"workshops/{w}/reset?dry_run=true", t_teach, json={})
+        assert r.status_code == 403
+    assert sh.call("GET", "audit", t_teach).status_code == 403
+    assert sh.call("POST", "workshops", t_teach, json={"slug": "c"}).status_code == 403
+    assert sh.call("GET", "workshops", t_part).status_code == 403
+    assert sh.call("GET", "workshops", "not-a-token").status_code == 401
+
+    # pages, through the hub's OAuth: the same rules
+    assert sh.page(teach, "w/a").status_code == 200
+    for path in ("w/b", "w/b/audit", "w/a/reset", "w/b/reset", "new", "audit"):
+        r = sh.page(teach, path)
+        assert r.status_code == 403 and "not allowed" in r.text, path
+    r = sh.post_form(teach, "w/a", {"count": "1"})  # the form on a's page ...
+    r = teach.post(sh.service + "w/b/accounts", data={"count": "1", "_xsrf": "x"}, timeout=30)
+    assert r.status_code == 403  # ... cannot reach b
+    assert sh.page(participant, "").status_code == 403
+    assert sh.page(participant, "w/a").status_code == 403
+    assert sh.page(admin, "w/b/reset").status_code == 200
+    # a form without its _xsrf is refused
+    r = admin.post(sh.service + "w/a/accounts", data={"count": "1"}, timeout=30)
+    assert r.status_code == 403
+    # the Services menu shows the service to instructors and admins
+    home = teach.get(sh.hub.url + "hub/home", timeout=30).text
+    assert "/services/workshop/" in home
+    assert "/services/workshop/" not in participant.get(sh.hub.url + "hub/home", timeout=30).text
+
+
+def wait_for(predicate, timeout: float = 60, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_lock_at_expiry_stops_servers_and_deletes_tokens(real_hub_factory, tmp_path):
+    sh = svchub.start(real_hub_factory, tmp_path)
+    sh.workshop("a")
+    [early] = sh.accounts("--workshop", "a", "--usernames", "early", "--expires", "+15s")
+    [stays] = sh.accounts("--workshop", "a", "--usernames", "stays")
+    for name in (early, stays):
+        sh.login(name)
+    token = sh.token(early)
+    assert sh.hub.api("POST", f"/users/{early}/server").status_code in (201, 202)
+    assert sh.hub.api("POST", f"/users/{early}/servers/second").status_code in (201, 202)
+
+    def ready():
+        servers = sh.hub.api("GET", f"/users/{early}").json()["servers"]
+        return len(servers) == 2 and all(s["ready"] for s in servers.values())
+
+    wait_for(ready, 60, "two servers")
+    assert requests.get(sh.hub.url + "hub/api/user", headers={"Authorization": f"token {token}"},
+                        timeout=30).status_code == 200  # fmt: skip
+    assert sh.call("POST", "lifecycle").json()["lock"] == []
+    wait_for(lambda: time.sleep(1) or sh.call("POST", "lifecycle").json()["lock"], 40, "lock")
+    model = sh.hub.api("GET", f"/users/{early}").json()
+    assert model["servers"] == {}, model["servers"]
+    assert sh.hub.api("GET", f"/users/{early}/tokens").json()["api_tokens"] == []
+    r = requests.get(sh.hub.url + "hub/api/user", headers={"Authorization": f"token {token}"},
+                     timeout=30)  # fmt: skip
+    assert r.status_code == 403
+    events = sh.call("GET", "workshops/a/audit").json()["events"]
+    lock = [e for e in events if e["action"] == "accounts.lock"]
+    assert lock and lock[0]["details"]["usernames"] == [early]
+    # locked once: the next pass does nothing; the other participant is untouched
+    assert sh.call("POST", "lifecycle").json()["lock"] == []
+    assert sh.hub.api("GET", f"/users/{stays}/tokens").status_code == 200
