@@ -8,6 +8,7 @@ the demo accounts (codes are stored hashed, so old ones cannot be shown again).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import signal
 import subprocess
@@ -119,6 +120,12 @@ def run_demo(args: argparse.Namespace) -> int:
         raise CliError(f"configurable-http-proxy was not found. {CHP_INSTALL_HINT}")
     if not 1 <= args.participants <= 100:
         raise CliError("--participants: give 1 to 100")
+    if importlib.util.find_spec("jupyterlab") is None:
+        print(
+            "warning: JupyterLab is not installed, so the single-user servers will have no "
+            'user interface: pip install "hubtypes[demo]"',
+            file=sys.stderr,
+        )
     state = Path(args.state_dir).resolve()
     (state / "homes").mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{state / 'hubtypes.sqlite'}"
