@@ -63,6 +63,7 @@ class Ops:
     clock: Clock
     groups: GroupNames = field(default_factory=GroupNames)
     _written: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _group_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         """A database function in a worker thread (the event loop keeps serving)."""
@@ -157,7 +158,7 @@ class Ops:
             return view, creds
 
         view, creds = await self.tx(write)
-        await self.sync_group(view, workshop_status(view, now, purged=False))
+        await self.sync_group(view.slug)
         result = workshop_json(view, workshop_status(view, now, purged=False), {})
         result["credentials"] = [credential_json(c) for c in creds]
         return result
@@ -191,9 +192,8 @@ class Ops:
             )
 
         view = await self.tx(write)
-        status = workshop_status(view, now, purged=False)
-        await self.sync_group(view, status)
-        return workshop_json(view, status, {})
+        await self.sync_group(slug)
+        return workshop_json(view, workshop_status(view, now, purged=False), {})
 
     async def _refuse_purged(self, slug: str) -> None:
         def read(session: Any) -> bool:
@@ -203,21 +203,32 @@ class Ops:
         if await self.tx(read):
             raise Conflict(f"workshop {slug!r} has been purged; create a new workshop")
 
-    async def sync_group(self, view: WorkshopView, status: WorkshopStatus) -> None:
-        """Create the workshop's hub groups if needed and mirror it in their properties."""
-        props = group_properties(view, status)
-        if self._written.get(view.slug) == props:
-            return
-        members, instructors = self.groups.of(view.slug)
-        try:
-            for name in (members, instructors):
-                await self.hub.ensure_group(name)
-            await self.hub.set_group_properties(members, props)
-            await self.hub.set_group_properties(instructors, {**props, "instructors": True})
-        except HubAPIError as e:
-            log.warning(f"Could not update hub group {members}: {e}")
-            return
-        self._written[view.slug] = props
+    async def sync_group(self, slug: str) -> None:
+        """Create the workshop's hub groups if needed and mirror it in their properties.
+
+        The status is read afresh under a lock, so a lifecycle pass and a finishing
+        reset cannot write an outdated status after a newer one.
+        """
+        async with self._group_lock:
+
+            def read(session: Any) -> tuple[WorkshopView, bool]:
+                view = store.workshop_view(store.require_workshop(session, slug))
+                return view, slug in wstore.purged_workshops(session)
+
+            view, purged = await self.tx(read)
+            props = group_properties(view, workshop_status(view, self.clock(), purged=purged))
+            if self._written.get(slug) == props:
+                return
+            members, instructors = self.groups.of(slug)
+            try:
+                for name in (members, instructors):
+                    await self.hub.ensure_group(name)
+                await self.hub.set_group_properties(members, props)
+                await self.hub.set_group_properties(instructors, {**props, "instructors": True})
+            except HubAPIError as e:
+                log.warning(f"Could not update hub group {members}: {e}")
+                return
+            self._written[slug] = props
 
     # --- accounts ---------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from typing import Any
 from ... import store
 from ... import workshop_store as wstore
 from ...hubapi import HubAPIError, running_servers
-from ...lifecycle import WorkshopStatus, decide, workshop_status
+from ...lifecycle import decide
 from ...reset_plan import HubUser, ResetOptions, ResetPlan, plan_reset
 from .authz import Action, Identity
 from .ops import Conflict, Ops
@@ -176,8 +176,7 @@ class Runner:
                 now=self.ops.clock(),
                 progress=progress,
             )
-            view = store.workshop_view(await self.ops.tx(store.require_workshop, slug))
-            await self.ops.sync_group(view, WorkshopStatus.purged)
+            await self.ops.sync_group(slug)
             log.info(f"Reset {reset_id} of workshop {slug!r} done: {progress}")
         except asyncio.CancelledError:
             raise
@@ -274,7 +273,7 @@ class Runner:
             except (Conflict, HubAPIError) as e:
                 log.warning(f"Purge of {slug!r} not started: {e}")
         for view in workshops:
-            await self.ops.sync_group(view, workshop_status(view, now, purged=view.slug in purged))
+            await self.ops.sync_group(view.slug)
         return {"lock": actions.lock, "unlock": actions.unlock, "purge": actions.purge}
 
 
