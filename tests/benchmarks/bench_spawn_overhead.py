@@ -81,6 +81,9 @@ def spawn_seconds(hub: RealHub, name: str) -> float:
             raise RuntimeError(f"spawn of {name} timed out:\n{hub.log_tail()}")
         time.sleep(0.02)
     assert hub.api("DELETE", f"/users/{name}/server").status_code in (202, 204)
+    # wait for the stop to finish, so no server of this spawn competes with the next
+    while hub.api("GET", f"/users/{name}").json()["servers"]:
+        time.sleep(0.05)
     return elapsed
 
 
