@@ -32,8 +32,8 @@ c.JupyterHub.default_url = "/hub/home"
 c.JupyterHub.allow_named_servers = True
 c.JupyterHub.spawner_class = "simple"
 c.Spawner.args = ["--allow-root"]
-c.Spawner.notebook_dir = {homes!r}
-c.Spawner.default_url = "/tree"
+c.SimpleLocalProcessSpawner.home_dir_template = {homes!r} + "/{{username}}"
+c.Spawner.default_url = "/api"
 c.WorkshopAuthenticator.auth_refresh_age = 1
 """
 
