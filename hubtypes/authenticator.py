@@ -166,7 +166,8 @@ class WorkshopAuthenticator(Authenticator):
         code = data.get("password") or ""
         if not username or not code:
             raise web.HTTPError(403, GENERIC_FAILURE)
-        address = handler.request.remote_ip or "" if handler is not None else ""
+        # behind the proxy, tornado's remote_ip is the client's (X-Forwarded-For)
+        address = (handler.request.remote_ip or "") if handler is not None else ""
         for attempt in range(3):
             try:
                 result = await asyncio.to_thread(self._check_login, username, code, address)
@@ -202,8 +203,15 @@ class WorkshopAuthenticator(Authenticator):
             self.log.info(f"Workshop account {user.name!r} is no longer valid; ending its session")
         return valid
 
-    def delete_user(self, user: Any) -> None:
-        """The hub deleted the user: delete the account (and with it, the code)."""
-        super().delete_user(user)
+    def _delete_account(self, username: str) -> None:
         with self.database.session() as session:
-            store.delete_account(session, user.name, actor="hub", now=self.clock())
+            store.delete_account(session, username, actor="hub", now=self.clock())
+
+    async def delete_user(self, user: Any) -> None:
+        """The hub deleted the user: delete the account (and with it, the code).
+
+        The hub awaits this (``maybe_future``), so the database work goes to a
+        thread like every other query here.
+        """
+        super().delete_user(user)
+        await asyncio.to_thread(self._delete_account, user.name)

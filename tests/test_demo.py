@@ -79,7 +79,7 @@ def test_demo_hub(tmp_path):
                 time.sleep(1)
             else:
                 raise AssertionError(f"no server for {name}: {r.status_code} {r.text[:300]}")
-        assert (state / "homes" / name).is_dir()
+        assert (state / "storage" / "workshops" / "demo" / name).is_dir()
         log = (state / "jupyterhub.log").read_text()
         assert all(c not in log for c in creds.values())
     finally:

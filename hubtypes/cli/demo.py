@@ -33,7 +33,12 @@ ADMIN = "admin"
 CONFIG = """\
 # Written by `hubtypes demo`; rewritten on every run.
 c = get_config()  # noqa
+# the drop-in snippets an operator uses: login, then storage (on SimpleLocalProcessSpawner)
 load_subconfig({workshop_snippet!r})
+load_subconfig({spawner_snippet!r})
+# a load_subconfig'd snippet cannot see what this file set before it, so the
+# spawner family is chosen here: the mixin on SimpleLocalProcessSpawner
+c.JupyterHub.spawner_class = "hubtypes-simple"
 
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = {port}
@@ -45,9 +50,10 @@ c.ConfigurableHTTPProxy.command = [{chp!r}]
 c.ConfigurableHTTPProxy.pid_file = "jupyterhub-proxy.pid"
 c.HubTypesDatabase.url = {db_url!r}
 
-# Real jupyter-server single-user servers as this user, one home per participant.
-c.JupyterHub.spawner_class = "simple"
-c.SimpleLocalProcessSpawner.home_dir_template = {homes!r} + "/{{username}}"
+# Real jupyter-server single-user servers as this user; homes, materials and
+# shared folders of the workshop under the state directory.
+c.HubTypeSpawnerMixin.storage_root = {storage!r}
+c.HubTypeSpawnerMixin.archive_root = {archive!r}
 c.Spawner.default_url = "/lab"
 c.Spawner.args = {args!r}
 """
@@ -127,7 +133,7 @@ def run_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     state = Path(args.state_dir).resolve()
-    (state / "homes").mkdir(parents=True, exist_ok=True)
+    state.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{state / 'hubtypes.sqlite'}"
     workshop, credentials = _demo_accounts(db_url, args.participants)
 
@@ -135,10 +141,12 @@ def run_demo(args: argparse.Namespace) -> int:
     config.write_text(
         CONFIG.format(
             workshop_snippet=str(config_d_dir() / "10-hubtypes-workshop.py"),
+            spawner_snippet=str(config_d_dir() / "20-hubtypes-spawner-workshop.py"),
             port=args.port,
             chp=chp,
             db_url=db_url,
-            homes=str(state / "homes"),
+            storage=str(state / "storage"),
+            archive=str(state / "archive"),
             # jupyter-server refuses to run as root without it
             args=["--allow-root"] if os.geteuid() == 0 else [],
         )
