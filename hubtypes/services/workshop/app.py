@@ -114,6 +114,11 @@ class WorkshopService(Application):
         help="""Hub API requests a reset or lock makes at once. The hub does the work on
         one event loop, so more rarely helps; 429 answers are retried after Retry-After.""",
     ).tag(config=True)
+    stop_concurrency = Integer(
+        64,
+        help="""Servers a reset or lock stops at once. Stopping is mostly waiting for
+        processes or pods to exit, so this can be much higher than `concurrency`.""",
+    ).tag(config=True)
     stop_timeout = Float(
         120.0, help="Seconds to wait for a user's servers to stop before a reset fails."
     ).tag(config=True)
@@ -163,6 +168,7 @@ class WorkshopService(Application):
         runner = Runner(
             ops,
             concurrency=self.concurrency,
+            stop_concurrency=self.stop_concurrency,
             stop_timeout=self.stop_timeout,
             storage_root=self.storage_root,
             purge_includes_instructors=self.purge_includes_instructors,

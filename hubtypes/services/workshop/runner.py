@@ -39,6 +39,7 @@ log = logging.getLogger("hubtypes.workshop")
 class Runner:
     ops: Ops
     concurrency: int = 8
+    stop_concurrency: int = 64
     stop_timeout: float = 120.0
     storage_root: str = ""
     purge_includes_instructors: bool = False
@@ -148,16 +149,31 @@ class Runner:
                 progress["stopped"] += len(running[name])
                 await report()
 
-            _raise_first(await self.ops.hub.map(stop, sorted(running), limit=self.concurrency))
-            await self.audit(actor, "reset.servers-stopped", slug, {"count": progress["stopped"]})
-
             async def remove(name: str) -> None:
                 await self.ops.hub.delete_user(name)
                 progress["deleted"] += 1
                 await report()
 
+            async def stop_then_remove() -> None:
+                # stopping is mostly waiting for processes to exit: many at once
+                stops = await self.ops.hub.map(stop, sorted(running), limit=self.stop_concurrency)
+                _raise_first(stops)
+                await self.audit(actor, "reset.servers-stopped", slug, {"count": len(running)})
+                _raise_first(await self.ops.hub.map(remove, sorted(running), limit=2))
+
+            # users without servers are deleted while the others' servers stop
             hub_names = sorted(present)
-            _raise_first(await self.ops.hub.map(remove, hub_names, limit=self.concurrency))
+            idle = [n for n in hub_names if n not in running]
+            results = await asyncio.gather(
+                stop_then_remove(),
+                self.ops.hub.map(remove, idle, limit=self.concurrency),
+                return_exceptions=True,
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+                if isinstance(result, list):
+                    _raise_first(result)
             # accounts whose owner never logged in (or that the hub left behind)
             left = sorted(await self.ops.tx(wstore.existing_accounts, names))
             await self.ops.tx(_delete_accounts, left, actor=f"reset:{actor}", now=self.ops.clock())

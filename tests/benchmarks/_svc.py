@@ -1,0 +1,39 @@
+"""Shared set-up of the workshop-service benchmarks: a real hub with the service."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(TESTS), str(TESTS / "service")]
+
+import svchub  # noqa: E402
+from realhub import RealHub  # noqa: E402
+
+from hubtypes.chp import find_configurable_http_proxy  # noqa: E402
+
+
+def start(**kw) -> tuple[svchub.ServiceHub, RealHub]:
+    tmp = Path(tempfile.mkdtemp(prefix="hubtypes-bench-"))
+    chp = find_configurable_http_proxy()
+    assert chp, "configurable-http-proxy is missing"
+    hubs: list[RealHub] = []
+
+    def factory(config: str) -> RealHub:
+        hub = RealHub(tmp / "hub", config, chp=chp, debug=False)
+        hubs.append(hub)
+        hub.start()
+        return hub
+
+    return svchub.start(factory, tmp, **kw), hubs[0]
+
+
+def hub_cpu_seconds(hub: RealHub) -> float:
+    """User + system CPU time of the hub process, from /proc/<pid>/stat."""
+    assert hub._process is not None
+    fields = Path(f"/proc/{hub._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks

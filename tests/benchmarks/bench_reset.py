@@ -1,0 +1,84 @@
+"""Reset a workshop of N participants (all logged in once, S with running servers).
+
+Side by side in one run, on one real hub: the workshop service's reset, and the
+route an admin has today: stopping servers and deleting users one at a time through
+the REST API. Reports wall time and the hub CPU seconds each causes (from
+/proc/<pid>/stat). Goal: the service's wall time within 1.3x the hub CPU it causes.
+Prints one JSON line. Run: python tests/benchmarks/bench_reset.py [N] [S]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from _svc import hub_cpu_seconds, start
+
+
+def setup(sh, slug: str, n: int, servers: int) -> list[str]:
+    body = {"slug": slug, "starts": "+0s", "ends": "+1d", "delete_after": "+2d"}
+    assert sh.call("POST", "workshops", json=body).status_code == 201
+    names = [c["username"] for c in sh.call(
+        "POST", f"workshops/{slug}/accounts", json={"count": n}).json()["credentials"]]  # fmt: skip
+    # every participant has logged in once: the hub has the user, in the workshop group
+    for i in range(0, n, 100):
+        r = sh.hub.api("POST", "/users", json={"usernames": names[i : i + 100]}, timeout=120)
+        assert r.status_code == 201, r.text
+    sh.call("POST", "lifecycle")  # makes the groups
+    sh.hub.api("POST", f"/groups/workshop-{slug}/users", json={"users": names}, timeout=120)
+    for name in names[:servers]:
+        assert sh.hub.api("POST", f"/users/{name}/server").status_code in (201, 202)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        active = sh.hub.api("GET", "/users?state=ready&limit=200").json()
+        if len([u for u in active if u["name"] in names]) >= servers:
+            return names
+        time.sleep(1)
+    raise RuntimeError("servers did not start")
+
+
+def wait_stopped(sh, name: str) -> None:
+    while sh.hub.api("GET", f"/users/{name}").json().get("servers"):
+        time.sleep(0.05)
+
+
+def main(n: int = 500, servers: int = 50) -> None:
+    sh, hub = start()
+    try:
+        service_names = setup(sh, "svc", n, servers)
+        cpu0, t0 = hub_cpu_seconds(hub), time.perf_counter()
+        r = sh.call("POST", "workshops/svc/reset", json={"confirm": "svc"})
+        assert r.status_code == 202, r.text
+        while sh.call("GET", "workshops/svc/reset").json()["state"] == "running":
+            time.sleep(0.1)
+        svc_wall, svc_cpu = time.perf_counter() - t0, hub_cpu_seconds(hub) - cpu0
+        assert sh.call("GET", "workshops/svc/reset").json()["state"] == "done"
+
+        names = setup(sh, "manual", n, servers)
+        cpu0, t0 = hub_cpu_seconds(hub), time.perf_counter()
+        for name in names:  # what an admin scripts today: one user at a time
+            if name in names[:servers]:
+                sh.hub.api("DELETE", f"/users/{name}/server")
+                wait_stopped(sh, name)
+            assert sh.hub.api("DELETE", f"/users/{name}").status_code == 204
+        manual_wall, manual_cpu = time.perf_counter() - t0, hub_cpu_seconds(hub) - cpu0
+        left = {u["name"] for u in sh.hub.api("GET", "/users?limit=200").json()}
+        assert not left & (set(service_names) | set(names))
+        print(json.dumps({
+            "benchmark": "reset",
+            "participants": n,
+            "running_servers": servers,
+            "service": {"wall_s": round(svc_wall, 2), "hub_cpu_s": round(svc_cpu, 2),
+                        "wall_over_cpu": round(svc_wall / svc_cpu, 2)},
+            "one_at_a_time": {"wall_s": round(manual_wall, 2), "hub_cpu_s": round(manual_cpu, 2),
+                              "wall_over_cpu": round(manual_wall / manual_cpu, 2)},
+            "goal_wall_over_cpu": 1.3,
+        }))  # fmt: skip
+    finally:
+        hub.stop()
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:3]]
+    main(*args)
