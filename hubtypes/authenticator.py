@@ -19,7 +19,7 @@ from tornado import web
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Integer, Unicode, default
 
-from . import store, throttle
+from . import logins, store, throttle
 from .clock import utcnow
 from .codes import DUMMY_HASH, verify_code
 from .db.engine import Database, DatabaseError, HubTypesDatabase
@@ -135,11 +135,11 @@ class WorkshopAuthenticator(Authenticator):
         """One transaction: throttle, verify, check expiry, record the outcome."""
         now = self.clock()
         window = timedelta(seconds=self.throttle_window)
-        keys = [(store.user_key(username), self.user_failure_limit)]
+        keys = [(logins.user_key(username), self.user_failure_limit)]
         if address:
-            keys.append((store.ip_key(address), self.address_failure_limit))
-        with self.database.session() as session:
-            counters = store.throttle_counters(session, [key for key, _ in keys])
+            keys.append((logins.ip_key(address), self.address_failure_limit))
+        with self.database.connection() as conn:
+            counters = logins.throttle_counters(conn, [key for key, _ in keys])
             for key, limit in keys:
                 wait = throttle.blocked_for(counters.get(key), limit=limit, window=window, now=now)
                 if wait is not None:
@@ -148,17 +148,17 @@ class WorkshopAuthenticator(Authenticator):
                         f"Too many attempts; try again in {throttle.describe_wait(wait)}.",
                         max(1, int(wait.total_seconds())),
                     )
-            found = store.account_for_login(session, username)
+            found = logins.account_for_login(conn, username)
             view, stored_hash = found if found else (None, DUMMY_HASH)
             # verify even for unknown names: timing must not reveal which exist
             if not verify_code(code, stored_hash) or view is None:
                 for key, _limit in keys:
-                    store.record_failure(session, key, window=window, now=now)
+                    logins.record_failure(conn, key, window=window, now=now)
                 return _Refusal(403, GENERIC_FAILURE)
             status = account_status(view, now)
             if not status.can_log_in:
                 return _Refusal(403, status.message)
-            store.record_login(session, username, now, clear_throttle=keys[0][0] in counters)
+            logins.record_login(conn, username, now, clear_throttle=keys[0][0] in counters)
         return {"name": username, "admin": view.role == "admin", "groups": self._groups(view)}
 
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> dict | None:
@@ -190,8 +190,9 @@ class WorkshopAuthenticator(Authenticator):
     # --- sessions -----------------------------------------------------------------
 
     def _still_valid(self, username: str) -> bool:
-        with self.database.session() as session:
-            view = store.account_view(session, username)
+        with self.database.connection() as conn:
+            found = logins.account_for_login(conn, username)
+        view = found[0] if found else None
         if view is None:
             return not self.reject_unknown_users
         return account_status(view, self.clock()).can_log_in

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
-from . import throttle
 from .clock import as_utc, to_db
 from .codes import generate_code, hash_code
-from .db.models import Account, AuditEvent, Role, ThrottleEntry, Workshop
+from .db.models import Account, AuditEvent, Role, Workshop
+from .logins import account_for_login, forget_failures, user_key
 from .records import AccountView, WorkshopView
 
 
@@ -73,58 +73,7 @@ def _get_account(session: Session, username: str) -> Account | None:
     return session.scalars(stmt).one_or_none()
 
 
-_LOGIN_COLUMNS = (
-    Account.username,
-    Account.role,
-    Account.expires_at,
-    Account.disabled,
-    Account.last_login_at,
-    Account.created_at,
-    Account.created_by,
-    Account.code_hash,
-    Workshop.slug,
-    Workshop.title,
-    Workshop.starts_at,
-    Workshop.ends_at,
-    Workshop.delete_after,
-)
-
-
-def account_for_login(session: Session, username: str) -> tuple[AccountView, str] | None:
-    """The account and its stored code hash, in one query.
-
-    Plain columns rather than ORM objects: this runs for every login and every
-    auth refresh, inside the hub process, so it is kept as light as it can be.
-    """
-    stmt = select(*_LOGIN_COLUMNS).outerjoin(Workshop).where(Account.username == username)
-    row = session.execute(stmt).one_or_none()
-    if row is None:
-        return None
-    workshop = (
-        WorkshopView(
-            slug=row.slug,
-            title=row.title,
-            starts_at=as_utc(row.starts_at),
-            ends_at=as_utc(row.ends_at),
-            delete_after=as_utc(row.delete_after),
-        )
-        if row.slug is not None
-        else None
-    )
-    view = AccountView(
-        username=row.username,
-        role=row.role.value,
-        workshop=workshop,
-        expires_at=as_utc(row.expires_at) if row.expires_at else None,
-        disabled=row.disabled,
-        last_login_at=as_utc(row.last_login_at) if row.last_login_at else None,
-        created_at=as_utc(row.created_at),
-        created_by=row.created_by,
-    )
-    return view, row.code_hash
-
-
-def account_view(session: Session, username: str) -> AccountView | None:
+def account_view(session: Session | Connection, username: str) -> AccountView | None:
     """The account called ``username`` with its workshop, or None if hubtypes has none."""
     found = account_for_login(session, username)
     return found[0] if found else None
@@ -333,7 +282,7 @@ def delete_account(session: Session, username: str, *, actor: str, now: datetime
         return False
     workshop = account.workshop.slug if account.workshop else None
     session.delete(account)
-    session.execute(delete(ThrottleEntry).where(ThrottleEntry.key == user_key(username)))
+    forget_failures(session, user_key(username))
     audit(
         session,
         actor=actor,
@@ -343,58 +292,3 @@ def delete_account(session: Session, username: str, *, actor: str, now: datetime
         details={"workshop": workshop, "role": account.role.value},
     )
     return True
-
-
-def record_login(session: Session, username: str, now: datetime, *, clear_throttle: bool) -> None:
-    """A successful login: remember when, and (if it had any) forget this name's failures."""
-    session.execute(
-        update(Account).where(Account.username == username).values(last_login_at=to_db(now))
-    )
-    if clear_throttle:
-        session.execute(delete(ThrottleEntry).where(ThrottleEntry.key == user_key(username)))
-
-
-# --- throttling ---------------------------------------------------------------
-
-
-def user_key(username: str) -> str:
-    return f"user:{username}"
-
-
-def ip_key(address: str) -> str:
-    return f"ip:{address}"
-
-
-def throttle_counters(session: Session, keys: Sequence[str]) -> dict[str, throttle.Counter]:
-    """The counters that exist among ``keys``, in one query."""
-    rows = session.scalars(select(ThrottleEntry).where(ThrottleEntry.key.in_(keys)))
-    return {e.key: throttle.Counter(e.failures, as_utc(e.window_start)) for e in rows}
-
-
-def throttle_counter(session: Session, key: str) -> throttle.Counter | None:
-    entry = session.get(ThrottleEntry, key)
-    if entry is None:
-        return None
-    return throttle.Counter(entry.failures, as_utc(entry.window_start))
-
-
-def record_failure(session: Session, key: str, *, window: timedelta, now: datetime) -> None:
-    entry = session.get(ThrottleEntry, key, with_for_update=True)
-    current = throttle.Counter(entry.failures, entry.window_start) if entry else None
-    updated = throttle.after_failure(current, window=window, now=now)
-    if entry is None:
-        session.add(
-            ThrottleEntry(
-                key=key, failures=updated.failures, window_start=to_db(updated.window_start)
-            )
-        )
-    else:
-        entry.failures = updated.failures
-        entry.window_start = to_db(updated.window_start)
-
-
-def prune_throttle(session: Session, *, window: timedelta, now: datetime) -> int:
-    """Drop counters whose window has passed (keeps the table small)."""
-    cutoff = to_db(now - window)
-    result = session.execute(delete(ThrottleEntry).where(ThrottleEntry.window_start < cutoff))
-    return int(getattr(result, "rowcount", 0) or 0)

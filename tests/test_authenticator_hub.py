@@ -14,7 +14,7 @@ import pytest
 import requests
 from realhub import RealHub, login_error
 
-from hubtypes import store
+from hubtypes import logins, store
 from hubtypes.db.engine import Database
 
 pytestmark = pytest.mark.hub
@@ -180,8 +180,8 @@ def test_throttling_per_user_survives_a_restart(real_hub_factory, tmp_path):
         assert hub.login(s, bob, ws.codes[bob]).url.endswith("/hub/home")
     db = Database(ws.db_url)
     with db.session() as session:
-        assert store.throttle_counter(session, store.user_key(bob)) is None
-        assert store.throttle_counter(session, store.user_key(ann)).failures == 3
+        assert logins.throttle_counter(session, logins.user_key(bob)) is None
+        assert logins.throttle_counter(session, logins.user_key(ann)).failures == 3
     db.dispose()
     assert_no_code_logged(hub, ws)
 
@@ -198,5 +198,5 @@ def test_throttling_per_address(real_hub_factory, tmp_path):
     assert r.status_code == 429, "the hub must see the client address behind its proxy"
     db = Database(ws.db_url)
     with db.session() as session:
-        assert store.throttle_counter(session, "ip:127.0.0.1").failures == 4
+        assert logins.throttle_counter(session, "ip:127.0.0.1").failures == 4
     db.dispose()

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from hubtypes import store
+from hubtypes import logins, store
 from hubtypes.codes import verify_code
 from hubtypes.db.engine import Database
 from hubtypes.db.migrate import HEAD
@@ -49,7 +49,7 @@ def test_create_accounts_prints_codes_once_as_csv(url):
     db = Database(url)
     with db.session() as s:
         for row in rows:
-            _, stored = store.account_for_login(s, row["username"])
+            _, stored = logins.account_for_login(s, row["username"])
             assert verify_code(row["code"], stored)
             assert row["code"] not in r.stderr
     db.dispose()

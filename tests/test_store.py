@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect, select, text
 
-from hubtypes import store
+from hubtypes import logins, store
 from hubtypes.codes import verify_code
 from hubtypes.db.engine import Database, DatabaseError, make_engine
 from hubtypes.db.migrate import HEAD, VERSION_TABLE, current_revision, head_revision, upgrade
@@ -78,7 +78,7 @@ def test_accounts_round_trip(db_url):
             now=NOW,
         )
     with db.session() as s:
-        view, stored = store.account_for_login(s, "py-001")
+        view, stored = logins.account_for_login(s, "py-001")
         assert view.workshop.slug == "py" and view.role == "participant"
         assert view.workshop.ends_at == NOW + 2 * D  # aware UTC back out
         assert verify_code(creds[0].code, stored) and not verify_code(creds[1].code, stored)
@@ -148,17 +148,17 @@ def test_throttle_and_login_bookkeeping(db_url):
             now=NOW,
         )
         for i in range(3):
-            store.record_failure(s, "user:ann", window=window, now=NOW + timedelta(seconds=i))
-        store.record_failure(s, "ip:10.0.0.1", window=window, now=NOW)
+            logins.record_failure(s, "user:ann", window=window, now=NOW + timedelta(seconds=i))
+        logins.record_failure(s, "ip:10.0.0.1", window=window, now=NOW)
     with db.session() as s:
-        counter = store.throttle_counter(s, "user:ann")
+        counter = logins.throttle_counter(s, "user:ann")
         assert counter.failures == 3 and counter.window_start == NOW
-        store.record_login(s, "ann", NOW + D, clear_throttle=True)
+        logins.record_login(s, "ann", NOW + D, clear_throttle=True)
     with db.session() as s:
-        assert store.throttle_counter(s, "user:ann") is None  # success clears the name
-        assert store.throttle_counter(s, "ip:10.0.0.1").failures == 1  # not the address
+        assert logins.throttle_counter(s, "user:ann") is None  # success clears the name
+        assert logins.throttle_counter(s, "ip:10.0.0.1").failures == 1  # not the address
         assert store.account_view(s, "ann").last_login_at == NOW + D
-        assert store.prune_throttle(s, window=window, now=NOW + D) == 1
+        assert logins.prune_throttle(s, window=window, now=NOW + D) == 1
     db.dispose()
 
 
@@ -201,7 +201,7 @@ def test_reissue_codes(db_url):
     with db.session() as s:
         [new] = store.reissue_codes(s, ["root-admin"], actor="t", now=NOW)
     with db.session() as s:
-        _, stored = store.account_for_login(s, "root-admin")
+        _, stored = logins.account_for_login(s, "root-admin")
         assert verify_code(new.code, stored) and not verify_code(old.code, stored)
         assert [a.username for a in store.list_accounts(s, None)] == ["root-admin"]
     db.dispose()

@@ -112,6 +112,14 @@ def main() -> None:
                 f"c.HubTypesDatabase.url = {db_url!r}\n{args.workshop_config}\n",
                 [(c.username, c.code) for c in creds],
             ),
+            # the same without group membership: isolates what the hub's own group
+            # write at a first login (sync_groups, one more commit) costs
+            "hubtypes-workshop-no-groups": (
+                f'c.JupyterHub.authenticator_class = "workshop"\n'
+                f"c.HubTypesDatabase.url = {db_url!r}\n"
+                "c.WorkshopAuthenticator.manage_groups = False\n",
+                [(c.username, c.code) for c in creds],
+            ),
             "dummy": (
                 'c.JupyterHub.authenticator_class = "dummy"\nc.Authenticator.allow_all = True\n',
                 [(f"p{i:04d}", "x") for i in range(n + 5)],
