@@ -10,7 +10,7 @@ import asyncio
 import os
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from jupyterhub.auth import Authenticator
@@ -104,6 +104,7 @@ class WorkshopAuthenticator(Authenticator):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._last_prune: datetime | None = None
         self._add_template_path()
         try:
             self.database: Database = HubTypesDatabase(parent=self).connect()
@@ -154,12 +155,19 @@ class WorkshopAuthenticator(Authenticator):
             if not verify_code(code, stored_hash) or view is None:
                 for key, _limit in keys:
                     logins.record_failure(conn, key, window=window, now=now)
+                self._prune_stale_counters(conn, window, now)
                 return _Refusal(403, GENERIC_FAILURE)
             status = account_status(view, now)
             if not status.can_log_in:
                 return _Refusal(403, status.message)
             logins.record_login(conn, username, now, clear_throttle=keys[0][0] in counters)
         return {"name": username, "admin": view.role == "admin", "groups": self._groups(view)}
+
+    def _prune_stale_counters(self, conn: Any, window: timedelta, now: datetime) -> None:
+        """Now and then, drop counters whose window is over, so the table stays small."""
+        if self._last_prune is None or now - self._last_prune >= window:
+            self._last_prune = now
+            logins.prune_throttle(conn, window=window, now=now)
 
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> dict | None:
         username = self.normalize_username((data.get("username") or "").strip())
