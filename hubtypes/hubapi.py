@@ -68,6 +68,7 @@ class HubAPI:
         concurrency: int = 10,
         max_retries: int = 8,
         timeout: float = 60.0,
+        max_clients: int | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self._token = token
@@ -75,7 +76,10 @@ class HubAPI:
         self.max_retries = max_retries
         self.timeout = timeout
         self.retries = 0  # how often the hub asked us to wait (429/503), for metrics
-        self._client = AsyncHTTPClient(force_instance=True, max_clients=max(10, concurrency * 2))
+        # requests beyond max_clients wait in tornado's queue, and that wait counts
+        # against the timeout: size it for the largest map() a caller makes
+        clients = max(10, max_clients or concurrency * 2)
+        self._client = AsyncHTTPClient(force_instance=True, max_clients=clients)
 
     def close(self) -> None:
         self._client.close()
@@ -124,6 +128,10 @@ class HubAPI:
                 wait = _retry_after(headers_out, default=min(0.5 * 2**attempt, 10.0))
                 log.info(f"hub answered {resp.code} to {method} {path}; retrying in {wait:.1f}s")
                 await asyncio.sleep(wait)
+                continue
+            if resp.code == 599 and attempt < 2:  # connection trouble: try again, briefly
+                self.retries += 1
+                await asyncio.sleep(1.0)
                 continue
             if resp.code == 599:
                 raise HubAPIError(method, path, 599, str(resp.error))

@@ -27,8 +27,10 @@ def setup(sh, slug: str, n: int, servers: int) -> list[str]:
         assert r.status_code == 201, r.text
     sh.call("POST", "lifecycle")  # makes the groups
     sh.hub.api("POST", f"/groups/workshop-{slug}/users", json={"users": names}, timeout=120)
+    # set-up: one spawn at a time (concurrent spawns of real servers time out on 2 cores)
     for name in names[:servers]:
-        assert sh.hub.api("POST", f"/users/{name}/server").status_code in (201, 202)
+        r = sh.hub.api("POST", f"/users/{name}/server", timeout=120)
+        assert r.status_code in (201, 202), r.text
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         active = sh.hub.api("GET", "/users?state=ready&limit=200").json()

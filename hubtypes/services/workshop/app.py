@@ -163,7 +163,13 @@ class WorkshopService(Application):
         HubOAuth.clear_instance()
         HubOAuth.instance(api_url=self.hub_api_url, api_token=self.api_token, cache_max_age=60)
         db = HubTypesDatabase(parent=self).connect()
-        hub = HubAPI(self.hub_api_url, self.api_token, concurrency=self.concurrency)
+        hub = HubAPI(
+            self.hub_api_url,
+            self.api_token,
+            concurrency=self.concurrency,
+            max_clients=self.concurrency + self.stop_concurrency + 4,
+            timeout=max(60.0, self.stop_timeout),
+        )
         ops = Ops(db, hub, self.clock, GroupNames(self.workshop_group, self.instructors_group))
         runner = Runner(
             ops,
