@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 _SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,3 +33,18 @@ def config_d_dir() -> Path:
         _SOURCE_ROOT / "jupyterhub_config.d",
         Path(sys.prefix) / "share" / "hubtypes" / "jupyterhub_config.d",
     )
+
+
+def add_templates_to(c: Any) -> None:
+    """Put hubtypes' templates first on ``c.JupyterHub.template_paths`` (drop-in snippets).
+
+    ``template_paths`` is a list if an earlier snippet set it, else traitlets'
+    lazy value; both are handled, and adding twice is harmless.
+    """
+    ours = str(templates_dir())
+    paths = c.JupyterHub.template_paths
+    if isinstance(paths, list):
+        if ours not in paths:
+            paths.insert(0, ours)
+    else:
+        paths.prepend([ours])

@@ -19,13 +19,6 @@ c.Authenticator.auth_refresh_strict = True
 c.Authenticator.refresh_pre_spawn = True
 
 # The login page with the access-code field (extends the hub's own login.html).
-from hubtypes.paths import templates_dir  # noqa: E402
+from hubtypes.paths import add_templates_to  # noqa: E402
 
-# (`template_paths` is a list if an earlier snippet set it, else a lazy value:
-# both support prepend.)
-_hubtypes_templates = str(templates_dir())
-if isinstance(c.JupyterHub.template_paths, list):
-    if _hubtypes_templates not in c.JupyterHub.template_paths:
-        c.JupyterHub.template_paths.insert(0, _hubtypes_templates)
-else:
-    c.JupyterHub.template_paths.prepend([_hubtypes_templates])
+add_templates_to(c)

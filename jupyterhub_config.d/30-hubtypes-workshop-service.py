@@ -8,7 +8,7 @@
 import os  # noqa: E402
 import sys  # noqa: E402
 
-from hubtypes.paths import templates_dir  # noqa: E402
+from hubtypes.paths import add_templates_to  # noqa: E402
 from hubtypes.services.workshop import hubside  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by the traitlets config loader)
@@ -47,10 +47,5 @@ _previous_hook = c.Authenticator.post_auth_hook if "post_auth_hook" in c.Authent
 c.Authenticator.post_auth_hook = hubside.post_auth_hook(_previous_hook)
 
 # the admin page's Workshops panel (share/hubtypes/templates/admin.html)
-_hubtypes_templates = str(templates_dir())
-if isinstance(c.JupyterHub.template_paths, list):
-    if _hubtypes_templates not in c.JupyterHub.template_paths:
-        c.JupyterHub.template_paths.insert(0, _hubtypes_templates)
-else:
-    c.JupyterHub.template_paths.prepend([_hubtypes_templates])
+add_templates_to(c)
 c.JupyterHub.template_vars.update({"hubtypes_workshop_service": hubside.SERVICE_NAME})

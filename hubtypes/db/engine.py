@@ -6,6 +6,7 @@ and the services' in-process parts share its engine and connection pool.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-from traitlets import Unicode
+from traitlets import Unicode, default
 from traitlets.config import LoggingConfigurable
 
 DEFAULT_URL = "sqlite:///hubtypes.sqlite"
@@ -99,14 +100,20 @@ class HubTypesDatabase(LoggingConfigurable):
     """Where hubtypes keeps its own data. Shared by every hubtypes part in a process."""
 
     url = Unicode(
-        DEFAULT_URL,
         help="""SQLAlchemy URL of hubtypes' own database (workshops, accounts, login
-        throttling, audit log). The default is a SQLite file in the hub's working
-        directory, opened in WAL mode so the hub and a service can share it; use
-        e.g. ``postgresql+psycopg2://user:pass@host/hubtypes`` in production.
+        throttling, audit log). Default: ``$HUBTYPES_DB_URL`` if set (the hub, the
+        workshop service and the ``hubtypes`` command all read it, so one variable
+        points every part at the same database), else a SQLite file in the working
+        directory, ``sqlite:///hubtypes.sqlite``, opened in WAL mode so the hub and a
+        service can share it. Use e.g. ``postgresql+psycopg2://user:pass@host/hubtypes``
+        in production.
         A new database is created at the current schema; an older one must be
         upgraded with ``hubtypes db upgrade --db-url URL``.""",
     ).tag(config=True)
+
+    @default("url")
+    def _default_url(self) -> str:
+        return os.environ.get("HUBTYPES_DB_URL") or DEFAULT_URL
 
     def connect(self) -> Database:
         return get_database(self.url)
