@@ -10,16 +10,43 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .._version import __version__
 from ..db.engine import DEFAULT_URL
 
 
+class _Given(argparse.Action):
+    """Stores the value and notes it was given on the command line (not by default)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def _db_url_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db-url",
+        action=_Given,
         default=os.environ.get("HUBTYPES_DB_URL", DEFAULT_URL),
         help="hubtypes' database (default: $HUBTYPES_DB_URL or %(default)s)",
+    )
+
+
+def _route_args(parser: argparse.ArgumentParser) -> None:
+    """The database (operators) or the workshop service through the hub (instructors)."""
+    _db_url_arg(parser)
+    parser.add_argument(
+        "--hub-url",
+        action=_Given,
+        default=os.environ.get("HUBTYPES_HUB_URL") or None,
+        help="go through the workshop service of the hub at this URL instead of the "
+        "database (default: $HUBTYPES_HUB_URL); an explicit --db-url overrides $HUBTYPES_HUB_URL",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("JUPYTERHUB_API_TOKEN") or None,
+        help="your hub API token, with --hub-url (default: $JUPYTERHUB_API_TOKEN)",
     )
 
 
@@ -45,9 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--starts", required=True, help="opens (ISO 8601 date/time, UTC default)")
     create.add_argument("--ends", required=True, help="lock time: participants' access ends")
     create.add_argument("--delete-after", required=True, help="purge: accounts and data go")
-    _db_url_arg(create)
+    _route_args(create)
     listing = workshop.add_parser("list", help="list workshops")
-    _db_url_arg(listing)
+    _route_args(listing)
 
     accounts = commands.add_parser("accounts", help="workshop accounts").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -62,10 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     acreate.add_argument("--expires", help="the accounts' own lock time (default: workshop end)")
     acreate.add_argument("--format", choices=["csv", "table"], default="table")
-    _db_url_arg(acreate)
+    _route_args(acreate)
     alist = accounts.add_parser("list", help="list a workshop's accounts")
     alist.add_argument("--workshop", help="workshop slug (omit for hub-wide admin accounts)")
-    _db_url_arg(alist)
+    _route_args(alist)
 
     demo = commands.add_parser("demo", help="run a complete local workshop hub")
     demo.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (%(default)s)")
@@ -82,7 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import commands
     from .errors import CliError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "hub_url", None) and getattr(args, "db_url_given", False):
+        if getattr(args, "hub_url_given", False):
+            parser.error("give either --db-url or --hub-url, not both")
+        args.hub_url = None  # an explicit --db-url beats $HUBTYPES_HUB_URL
     try:
         return commands.run(args)
     except CliError as e:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -24,6 +23,7 @@ from ..validate import (
     plan_usernames,
 )
 from .errors import CliError
+from .output import print_credentials, print_table
 
 CLI_ACTOR = "cli"
 
@@ -36,6 +36,10 @@ def _open(url: str) -> Database:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "hub_url", None):
+        from . import remote
+
+        return remote.run(args)
     try:
         if args.command == "db":
             return db_upgrade(args.db_url)
@@ -95,7 +99,7 @@ def workshop_list(args: argparse.Namespace) -> int:
         ]
         for w, counts in rows
     ]
-    _print_table(["slug", "title", "opens", "locks", "purge", "accounts"], table, sys.stdout)
+    print_table(["slug", "title", "opens", "locks", "purge", "accounts"], table, sys.stdout)
     return 0
 
 
@@ -140,7 +144,6 @@ def accounts_create(args: argparse.Namespace) -> int:
 
 
 def _print_credentials(credentials: Sequence[store.NewCredential], fmt: str, out: TextIO) -> None:
-    header = ["username", "code", "role", "workshop", "expires_at"]
     rows = [
         [
             c.username,
@@ -151,12 +154,7 @@ def _print_credentials(credentials: Sequence[store.NewCredential], fmt: str, out
         ]
         for c in credentials
     ]
-    if fmt == "csv":
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows(rows)
-    else:
-        _print_table(header, rows, out)
+    print_credentials(rows, fmt, out)
 
 
 def accounts_list(args: argparse.Namespace) -> int:
@@ -173,13 +171,5 @@ def accounts_list(args: argparse.Namespace) -> int:
         ]
         for v in views
     ]
-    _print_table(["username", "role", "status", "last login", "own expiry"], rows, sys.stdout)
+    print_table(["username", "role", "status", "last login", "own expiry"], rows, sys.stdout)
     return 0
-
-
-def _print_table(header: list[str], rows: list[list[str]], out: TextIO) -> None:
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
-    for row in [header, *rows]:
-        out.write(
-            "  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip() + "\n"
-        )
