@@ -122,6 +122,14 @@ class HubAPI:
                 resp = await self._client.fetch(request, raise_error=False)
             except HTTPClientError as e:  # pragma: no cover - raise_error=False
                 raise HubAPIError(method, path, e.code, str(e)) from None
+            except OSError as e:
+                # tornado raises refused connections and DNS failures as OSError even
+                # with raise_error=False: the same "connection trouble" as a 599
+                if attempt < 2:
+                    self.retries += 1
+                    await asyncio.sleep(1.0)
+                    continue
+                raise HubAPIError(method, path, 599, f"cannot connect: {e}") from None
             headers_out = {k: v for k, v in resp.headers.get_all()}
             if resp.code in (429, 503) and attempt < self.max_retries:
                 self.retries += 1

@@ -54,8 +54,6 @@ class Service:
             resp = await api.request(method, path, body, ok=_ERRORS)
         except HubAPIError as e:  # 599: timeout, or connection trouble that persisted
             raise CliError(self._unreachable(e.message)) from None
-        except OSError as e:  # tornado raises these (refused, no such host, TLS) as they are
-            raise CliError(self._unreachable(e.strerror or str(e))) from None
         finally:
             api.close()
         if resp.status >= 400:
