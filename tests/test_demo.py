@@ -30,6 +30,13 @@ def read_until(process: subprocess.Popen, marker: str, timeout: float = 90) -> s
     return output
 
 
+def form_login(session: requests.Session, url: str, username: str, code: str) -> None:
+    page = session.get(url + "hub/login", timeout=30)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    form = {"username": username, "password": code, "_xsrf": xsrf}
+    session.post(url + "hub/login", data=form, timeout=30)
+
+
 def processes_using(path: str) -> list[str]:
     found = []
     for pid in os.listdir("/proc"):
@@ -65,10 +72,7 @@ def test_demo_hub(tmp_path):
         url = f"http://127.0.0.1:{port}/"
         name, code = next(iter(creds.items()))
         with requests.Session() as s:
-            page = s.get(url + "hub/login", timeout=30)
-            xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
-            s.post(url + "hub/login", timeout=30,
-                   data={"username": name, "password": code, "_xsrf": xsrf})  # fmt: skip
+            form_login(s, url, name, code)
             # the spawn-pending page waits for a real jupyter-server
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
@@ -80,6 +84,13 @@ def test_demo_hub(tmp_path):
             else:
                 raise AssertionError(f"no server for {name}: {r.status_code} {r.text[:300]}")
         assert (state / "storage" / "workshops" / "demo" / name).is_dir()
+
+        # the admin reaches the workshop service, which lists the demo workshop
+        assert f"{url}services/workshop/" in out
+        with requests.Session() as s:
+            form_login(s, url, "admin", admin.group(2))
+            r = s.get(url + "services/workshop/", timeout=60)
+            assert r.status_code == 200 and "hubtypes demo workshop" in r.text, r.url
         log = (state / "jupyterhub.log").read_text()
         assert all(c not in log for c in creds.values())
     finally:

@@ -11,6 +11,7 @@ import argparse
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,6 +40,9 @@ load_subconfig({spawner_snippet!r})
 # a load_subconfig'd snippet cannot see what this file set before it, so the
 # spawner family is chosen here: the mixin on SimpleLocalProcessSpawner
 c.JupyterHub.spawner_class = "hubtypes-simple"
+# the workshop service (accounts, lifecycle, resets), linked from the admin page;
+# it finds hubtypes' database through $HUBTYPES_DB_URL, set by `hubtypes demo`
+load_subconfig({service_snippet!r})
 
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = {port}
@@ -57,6 +61,12 @@ c.HubTypeSpawnerMixin.archive_root = {archive!r}
 c.Spawner.default_url = "/lab"
 c.Spawner.args = {args!r}
 """
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -142,6 +152,7 @@ def run_demo(args: argparse.Namespace) -> int:
         CONFIG.format(
             workshop_snippet=str(config_d_dir() / "10-hubtypes-workshop.py"),
             spawner_snippet=str(config_d_dir() / "20-hubtypes-spawner-workshop.py"),
+            service_snippet=str(config_d_dir() / "30-hubtypes-workshop-service.py"),
             port=args.port,
             chp=chp,
             db_url=db_url,
@@ -161,6 +172,11 @@ def run_demo(args: argparse.Namespace) -> int:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us; we stop the hub in order
+            env={
+                **os.environ,
+                "HUBTYPES_DB_URL": db_url,
+                "HUBTYPES_WORKSHOP_SERVICE_URL": f"http://127.0.0.1:{_free_port()}",
+            },
         )
         try:
             _wait_ready(url, hub, log)
@@ -176,7 +192,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _announce(url: str, workshop: WorkshopView, credentials: list[store.NewCredential]) -> None:
-    print(f"\nThe demo workshop hub is running: {url}hub/login\n")
+    print(f"\nThe demo workshop hub is running: {url}hub/login")
+    print(f"Workshops (instructors and admins): {url}services/workshop/\n")
     print("Log in with one of these (codes are new on every run):")
     for c in credentials:
         print(f"  {c.role:<12} {c.username:<12} {c.code}")
