@@ -37,6 +37,8 @@ c.JupyterHub.services.append(
         "command": _args,
         # the custom scopes reach the service's OAuth tokens only if listed here
         "oauth_client_allowed_scopes": [hubside.ADMIN_SCOPE, hubside.INSTRUCT_SCOPE],
+        # part of the hub, not a third party: no "authorize access?" page on first visit
+        "oauth_no_confirm": True,
     }
 )
 c.JupyterHub.custom_scopes.update(hubside.CUSTOM_SCOPES)
