@@ -81,8 +81,10 @@ class WorkshopAuthenticator(Authenticator):
     ).tag(config=True)
 
     clock = AnyTrait(
-        utcnow, help="Callable returning the current aware UTC datetime (tests inject one)."
-    )
+        utcnow,
+        help="""Callable returning the current time as an aware UTC datetime. Only tests
+        change it (to move a real hub's notion of "now" forward).""",
+    ).tag(config=True)
 
     @default("manage_groups")
     def _default_manage_groups(self) -> bool:

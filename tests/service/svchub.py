@@ -150,3 +150,14 @@ def start(factory: Any, tmp_path: Path, *, interval: float = 3600) -> ServiceHub
     sh = ServiceHub(hub, db_url, tmp_path)
     sh.wait_service()
     return sh
+
+
+def wait_for(predicate: Any, timeout: float = 60, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy (and return that)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -94,8 +94,14 @@ def test_reset_killed_midway_resumes_and_second_reset_is_a_noop(real_hub_factory
     assert len(starts) == 1
 
     # the group shows it purged; a second reset is a no-op; new accounts are refused
-    props = sh.hub.api("GET", "/groups/workshop-big").json()["properties"]
-    assert props["status"] == "purged"
+    # (the group is rewritten just after the reset records "done")
+    svchub.wait_for(
+        lambda: (
+            sh.hub.api("GET", "/groups/workshop-big").json()["properties"]["status"] == "purged"
+        ),
+        10,
+        "the group's status",
+    )
     r = sh.call("POST", "workshops/big/reset", json={"confirm": "big"})
     assert r.status_code == 200 and r.json()["noop"] is True
     assert sh.call("POST", "workshops/big/accounts", json={"count": 1}).status_code == 409

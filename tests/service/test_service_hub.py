@@ -149,20 +149,11 @@ def test_authorization_matrix(real_hub_factory, tmp_path):
     assert "/services/workshop/" not in participant.get(sh.hub.url + "hub/home", timeout=30).text
 
 
-def wait_for(predicate, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_lock_at_expiry_stops_servers_and_deletes_tokens(real_hub_factory, tmp_path):
     sh = svchub.start(real_hub_factory, tmp_path)
     sh.workshop("a")
-    [early] = sh.accounts("--workshop", "a", "--usernames", "early", "--expires", "+15s")
+    # the account locks a few seconds after the set-up, however long spawning takes here
+    [early] = sh.accounts("--workshop", "a", "--usernames", "early", "--expires", "+1h")
     [stays] = sh.accounts("--workshop", "a", "--usernames", "stays")
     for name in (early, stays):
         sh.login(name)
@@ -174,11 +165,15 @@ def test_lock_at_expiry_stops_servers_and_deletes_tokens(real_hub_factory, tmp_p
         servers = sh.hub.api("GET", f"/users/{early}").json()["servers"]
         return len(servers) == 2 and all(s["ready"] for s in servers.values())
 
-    wait_for(ready, 60, "two servers")
+    svchub.wait_for(ready, 60, "two servers")
     assert requests.get(sh.hub.url + "hub/api/user", headers={"Authorization": f"token {token}"},
                         timeout=30).status_code == 200  # fmt: skip
     assert sh.call("POST", "lifecycle").json()["lock"] == []
-    wait_for(lambda: time.sleep(1) or sh.call("POST", "lifecycle").json()["lock"], 40, "lock")
+    r = sh.call("PATCH", f"workshops/a/accounts/{early}", json={"expires": "+3s"})
+    assert r.status_code == 200, r.text
+    svchub.wait_for(
+        lambda: time.sleep(1) or sh.call("POST", "lifecycle").json()["lock"], 40, "lock"
+    )
     model = sh.hub.api("GET", f"/users/{early}").json()
     assert model["servers"] == {}, model["servers"]
     assert sh.hub.api("GET", f"/users/{early}/tokens").json()["api_tokens"] == []
