@@ -28,6 +28,18 @@ def make_workshop(session, slug="py"):
     )
 
 
+def add(session, usernames, *, workshop="py", role=Role.participant):
+    return store.create_accounts(
+        session,
+        usernames=usernames,
+        workshop=workshop,
+        role=role,
+        expires_at=None,
+        created_by="tester",
+        now=NOW,
+    )
+
+
 def test_head_constant_matches_the_migrations():
     assert HEAD == head_revision()
 
@@ -68,15 +80,7 @@ def test_accounts_round_trip(db_url):
     db = Database(db_url)
     with db.session() as s:
         make_workshop(s)
-        creds = store.create_accounts(
-            s,
-            usernames=["py-001", "py-002"],
-            workshop="py",
-            role=Role.participant,
-            expires_at=None,
-            created_by="tester",
-            now=NOW,
-        )
+        creds = add(s, ["py-001", "py-002"], workshop="py", role=Role.participant)
     with db.session() as s:
         view, stored = logins.account_for_login(s, "py-001")
         assert view.workshop.slug == "py" and view.role == "participant"
@@ -96,25 +100,9 @@ def test_duplicate_username_writes_nothing(db_url):
     db = Database(db_url)
     with db.session() as s:
         make_workshop(s)
-        store.create_accounts(
-            s,
-            usernames=["ann"],
-            workshop="py",
-            role=Role.participant,
-            expires_at=None,
-            created_by="t",
-            now=NOW,
-        )
+        add(s, ["ann"], workshop="py", role=Role.participant)
     with pytest.raises(store.StoreError) as e, db.session() as s:
-        store.create_accounts(
-            s,
-            usernames=["bob", "ann"],
-            workshop="py",
-            role=Role.participant,
-            expires_at=None,
-            created_by="t",
-            now=NOW,
-        )
+        add(s, ["bob", "ann"], workshop="py", role=Role.participant)
     assert e.value.field == "usernames" and "ann" in e.value.message
     with db.session() as s:
         assert store.existing_usernames(s) == {"ann"}
@@ -138,15 +126,7 @@ def test_throttle_and_login_bookkeeping(db_url):
     window = timedelta(minutes=5)
     with db.session() as s:
         make_workshop(s)
-        store.create_accounts(
-            s,
-            usernames=["ann"],
-            workshop="py",
-            role=Role.participant,
-            expires_at=None,
-            created_by="t",
-            now=NOW,
-        )
+        add(s, ["ann"], workshop="py", role=Role.participant)
         for i in range(3):
             logins.record_failure(s, "user:ann", window=window, now=NOW + timedelta(seconds=i))
         logins.record_failure(s, "ip:10.0.0.1", window=window, now=NOW)
@@ -166,15 +146,7 @@ def test_delete_account_is_audited_and_idempotent(db_url):
     db = Database(db_url)
     with db.session() as s:
         make_workshop(s)
-        store.create_accounts(
-            s,
-            usernames=["ann"],
-            workshop="py",
-            role=Role.instructor,
-            expires_at=None,
-            created_by="t",
-            now=NOW,
-        )
+        add(s, ["ann"], workshop="py", role=Role.instructor)
     with db.session() as s:
         assert store.delete_account(s, "ann", actor="hub", now=NOW)
     with db.session() as s:
@@ -189,15 +161,7 @@ def test_delete_account_is_audited_and_idempotent(db_url):
 def test_reissue_codes(db_url):
     db = Database(db_url)
     with db.session() as s:
-        [old] = store.create_accounts(
-            s,
-            usernames=["root-admin"],
-            workshop=None,
-            role=Role.admin,
-            expires_at=None,
-            created_by="t",
-            now=NOW,
-        )
+        [old] = add(s, ["root-admin"], workshop=None, role=Role.admin)
     with db.session() as s:
         [new] = store.reissue_codes(s, ["root-admin"], actor="t", now=NOW)
     with db.session() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TextIO
 
 from .. import store
@@ -68,16 +69,7 @@ def workshop_create(args: argparse.Namespace) -> int:
     now = utcnow()
     data = check_workshop(args.slug, args.title, args.starts, args.ends, args.delete_after, now)
     with _open(args.db_url).session() as session:
-        view = store.create_workshop(
-            session,
-            slug=data.slug,
-            title=data.title,
-            starts_at=data.starts_at,
-            ends_at=data.ends_at,
-            delete_after=data.delete_after,
-            created_by=CLI_ACTOR,
-            now=now,
-        )
+        view = store.create_workshop(session, **asdict(data), created_by=CLI_ACTOR, now=now)
     print(
         f"workshop {view.slug!r} ({view.title}): opens {human(view.starts_at)}, "
         f"locks {human(view.ends_at)}, purged after {human(view.delete_after)}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -134,16 +134,7 @@ class Ops:
         instructors = _names(body.get("instructors"), "instructors")
 
         def write(session: Any) -> tuple[WorkshopView, list[store.NewCredential]]:
-            view = store.create_workshop(
-                session,
-                slug=data.slug,
-                title=data.title,
-                starts_at=data.starts_at,
-                ends_at=data.ends_at,
-                delete_after=data.delete_after,
-                created_by=who.name,
-                now=now,
-            )
+            view = store.create_workshop(session, **asdict(data), created_by=who.name, now=now)
             creds = []
             if instructors:
                 creds = store.create_accounts(
