@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from ..hubtype_policy import Resolution, StorageAction
 from ..mounts import Mount
 
 
-class Backend(Protocol):
+class Backend:
+    """Base of the adapters: container backends need no extra environment or arguments."""
+
     async def prepare(self, spawner: Any, res: Resolution, mounts: tuple[Mount, ...]) -> None:
         """Create what the mounts need and set the spawner's own storage settings."""
+        raise NotImplementedError
 
     def environment(self, spawner: Any, mounts: tuple[Mount, ...]) -> dict[str, str]:
         """Extra environment for the single-user server (e.g. HOME for local servers)."""
+        return {}
 
     def extra_args(self, spawner: Any, mounts: tuple[Mount, ...]) -> list[str]:
         """Extra command-line arguments for the single-user server."""
+        return []
 
     async def remove_home(
         self, spawner: Any, stored: dict[str, str], action: StorageAction
@@ -26,3 +31,4 @@ class Backend(Protocol):
         ``stored`` has ``type``, ``home`` (path relative to the storage root),
         ``workshop`` and ``user`` (slugs). Must be idempotent.
         """
+        raise NotImplementedError

@@ -20,6 +20,7 @@ from dockerspawner import DockerSpawner
 
 from ..hubtype_policy import HubType, Resolution, StorageAction
 from ..mounts import Mount
+from .backend import Backend
 from .local import DirSpec, Owner, ensure_dir, remove_home_local
 from .mixin import HubTypeSpawnerMixin
 
@@ -64,7 +65,7 @@ def prepare_docker_dirs(
         ensure_dir(root, DirSpec(m.subpath, owner, mode))
 
 
-class DockerBackend:
+class DockerBackend(Backend):
     async def prepare(self, spawner: Any, res: Resolution, mounts: tuple[Mount, ...]) -> None:
         if os.path.isdir(spawner.storage_root) or not spawner.docker_host_root:
             await asyncio.to_thread(
@@ -79,12 +80,6 @@ class DockerBackend:
             mounts, host_root, dict(spawner.volumes), dict(spawner.read_only_volumes)
         )
         spawner.notebook_dir = mounts[0].target
-
-    def environment(self, spawner: Any, mounts: tuple[Mount, ...]) -> dict[str, str]:
-        return {}
-
-    def extra_args(self, spawner: Any, mounts: tuple[Mount, ...]) -> list[str]:
-        return []
 
     async def remove_home(
         self, spawner: Any, stored: dict[str, str], action: StorageAction

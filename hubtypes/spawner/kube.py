@@ -22,6 +22,7 @@ from kubespawner import KubeSpawner
 
 from ..hubtype_policy import HubType, Resolution, StorageAction
 from ..mounts import Mount
+from .backend import Backend
 from .kube_cleanup import cleanup_pod_manifest, run_cleanup_pod
 from .mixin import HubTypeSpawnerMixin
 
@@ -109,7 +110,7 @@ def merge_storage(
     return new_volumes, new_mounts
 
 
-class KubeBackend:
+class KubeBackend(Backend):
     """For KubeSpawner (through :class:`HubTypesKubeSpawner`)."""
 
     async def prepare(self, spawner: Any, res: Resolution, mounts: tuple[Mount, ...]) -> None:
@@ -133,12 +134,6 @@ class KubeBackend:
         spawner.volumes, spawner.volume_mounts = merge_storage(
             spawner.volumes, spawner.volume_mounts, ours
         )
-
-    def environment(self, spawner: Any, mounts: tuple[Mount, ...]) -> dict[str, str]:
-        return {}
-
-    def extra_args(self, spawner: Any, mounts: tuple[Mount, ...]) -> list[str]:
-        return []
 
     async def remove_home(
         self, spawner: Any, stored: dict[str, str], action: StorageAction

@@ -30,6 +30,7 @@ from typing import Any
 from ..hubtype_policy import HubType, Resolution, StorageAction
 from ..mounts import Mount
 from ..slugs import check_relative, group_name, safe_join
+from .backend import Backend
 from .safedelete import _DIR_FLAGS, archive_tree, safe_delete
 
 OWNER_MARKER = ".hubtypes-owner"
@@ -172,7 +173,7 @@ def _is_simple(spawner: Any) -> bool:
     return any(c.__name__ == "SimpleLocalProcessSpawner" for c in type(spawner).__mro__)
 
 
-class LocalBackend:
+class LocalBackend(Backend):
     """For SimpleLocalProcessSpawner and LocalProcessSpawner."""
 
     async def prepare(self, spawner: Any, res: Resolution, mounts: tuple[Mount, ...]) -> None:

@@ -15,12 +15,13 @@ from typing import Any
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import web
 
+from ... import workshop_store as wstore
 from ...hubapi import HubAPIError
 from ...reset_plan import ResetOptions
 from ...store import StoreError
 from ...validate import InputError
 from ...workshop_store import reset_json
-from .authz import Identity
+from .authz import Action, Identity
 from .ops import Conflict, Forbidden, Ops
 from .runner import Runner
 
@@ -40,6 +41,14 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     @property
     def runner(self) -> Runner:
         return self.settings["runner"]
+
+    async def latest_reset(self, slug: str) -> dict[str, Any]:
+        """The workshop's latest reset, for those who may reset it; 404 if there is none."""
+        await self.ops.authorize(self.who, Action.reset, slug)
+        reset = await self.ops.tx(wstore.latest_reset, slug)
+        if reset is None:
+            raise web.HTTPError(404, f"workshop {slug!r} has not been reset")
+        return reset_json(reset)
 
     async def prepare(self) -> None:
         model = await self.hub_auth.get_user(self, sync=False)
@@ -217,14 +226,7 @@ class AuditAPI(APIHandler):
 
 class ResetAPI(APIHandler):
     async def get(self, slug: str) -> None:
-        from ... import workshop_store as wstore
-        from .authz import Action
-
-        await self.ops.authorize(self.who, Action.reset, slug)
-        reset = await self.ops.tx(wstore.latest_reset, slug)
-        if reset is None:
-            raise web.HTTPError(404, f"workshop {slug!r} has not been reset")
-        self.write_json(reset_json(reset))
+        self.write_json(await self.latest_reset(slug))
 
     async def post(self, slug: str) -> None:
         data = self.body_json()

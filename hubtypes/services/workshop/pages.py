@@ -6,8 +6,6 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from tornado import web
-
 from ... import workshop_store as wstore
 from ...validate import InputError
 from .authz import Action
@@ -193,11 +191,7 @@ class ResetPage(PageHandler):
 
 class ResetProgressPage(PageHandler):
     async def get(self, slug: str) -> None:
-        await self.ops.authorize(self.who, Action.reset, slug)
-        reset = await self.ops.tx(wstore.latest_reset, slug)
-        if reset is None:
-            raise web.HTTPError(404, f"workshop {slug!r} has not been reset")
-        data = wstore.reset_json(reset)
+        data = await self.latest_reset(slug)
         if self.get_argument("format", "") == "json":
             self.write_json(data)
             return
