@@ -4,6 +4,6 @@ Kept import-free on purpose: JupyterHub imports every registered entry point
 (for ``--help-all``), so importing ``hubtypes`` must stay cheap.
 """
 
-from ._version import __version__
+from hubtypes._version import __version__
 
 __all__ = ["__version__"]

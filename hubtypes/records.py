@@ -1,6 +1,6 @@
 """Plain, immutable views of hubtypes' data, passed to the pure decision functions.
 
-The database layer (:mod:`hubtypes.store`) turns rows into these, so decisions
+The database layer (:mod:`hubtypes.db.queries.accounts`) turns rows into these, so decisions
 (expiry, hub type, mounts, reset plans) never touch SQLAlchemy or I/O.
 """
 

@@ -19,6 +19,6 @@ c.Authenticator.auth_refresh_strict = True
 c.Authenticator.refresh_pre_spawn = True
 
 # The login page with the access-code field (extends the hub's own login.html).
-from hubtypes.paths import add_templates_to  # noqa: E402
+from hubtypes._data import add_templates_to  # noqa: E402
 
 add_templates_to(c)

@@ -8,7 +8,7 @@
 import os  # noqa: E402
 import sys  # noqa: E402
 
-from hubtypes.paths import add_templates_to  # noqa: E402
+from hubtypes._data import add_templates_to  # noqa: E402
 from hubtypes.services.workshop import hubside  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by the traitlets config loader)

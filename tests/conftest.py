@@ -23,7 +23,7 @@ from realhub import HubFactory, RealHub, free_port
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-from hubtypes.chp import CHP_INSTALL_HINT, find_configurable_http_proxy
+from hubtypes.cli.chp import CHP_INSTALL_HINT, find_configurable_http_proxy
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

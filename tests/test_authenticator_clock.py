@@ -8,10 +8,11 @@ import pytest
 from tornado import web
 from traitlets.config import Config
 
-from hubtypes import logins, store
-from hubtypes.authenticator import WorkshopAuthenticator
+from hubtypes.auth.workshop import WorkshopAuthenticator
 from hubtypes.db.engine import Database
 from hubtypes.db.models import Role
+from hubtypes.db.queries import accounts as store
+from hubtypes.db.queries import logins
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
 D = timedelta(days=1)

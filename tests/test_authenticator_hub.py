@@ -13,8 +13,9 @@ import pytest
 import requests
 from realhub import RealHub, login_error
 
-from hubtypes import logins, store
 from hubtypes.db.engine import Database
+from hubtypes.db.queries import accounts as store
+from hubtypes.db.queries import logins
 
 pytestmark = pytest.mark.hub
 

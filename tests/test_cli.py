@@ -7,10 +7,11 @@ import sys
 
 import pytest
 
-from hubtypes import logins, store
-from hubtypes.codes import verify_code
+from hubtypes.access.codes import verify_code
 from hubtypes.db.engine import Database
-from hubtypes.db.migrate import HEAD
+from hubtypes.db.queries import accounts as store
+from hubtypes.db.queries import logins
+from hubtypes.db.schema import HEAD
 
 
 def hubtypes(*args, db_url=None):

@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hubtypes.codes import (
+from hubtypes.access.codes import (
     ALPHABET,
     ENTROPY_BITS,
     generate_code,

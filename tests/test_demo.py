@@ -12,7 +12,7 @@ import pytest
 import requests
 from realhub import free_port
 
-from hubtypes.chp import find_configurable_http_proxy
+from hubtypes.cli.chp import find_configurable_http_proxy
 
 pytestmark = pytest.mark.hub
 

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from hubtypes.paths import config_d_dir
+from hubtypes._data import config_d_dir
 
 pytestmark = pytest.mark.hub
 
@@ -41,6 +41,6 @@ def test_snippet_makes_a_workshop_hub(real_hub_factory, tmp_path):
         page = requests.get(hub.url + "hub/login", timeout=30).text
         assert "Access code:" in page, name
         log = hub.log_text().split("===== realhub start")[-1]
-        assert "Using Authenticator: hubtypes.authenticator.WorkshopAuthenticator" in log, name
+        assert "Using Authenticator: hubtypes.auth.workshop.WorkshopAuthenticator" in log, name
         assert "refresh 60 True templates" in log, name
         assert "/nonexistent/operator-templates" in log, name

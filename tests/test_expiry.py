@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hubtypes.expiry import AccountState, account_status, lock_time
+from hubtypes.access.expiry import AccountState, account_status, lock_time
 from hubtypes.records import AccountView, WorkshopView
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ SCRIPT = """
 import sys
 import jupyterhub.app
 before = set(sys.modules)
-import hubtypes.authenticator
+import hubtypes.auth.workshop
 print("\\n".join(sorted(set(sys.modules) - before)))
 """
 
@@ -17,7 +17,7 @@ def test_authenticator_import_adds_only_hubtypes_modules():
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
-    assert "hubtypes.authenticator" in out
+    assert "hubtypes.auth.workshop" in out
     assert [m for m in out if not m.startswith("hubtypes")] == []
     # no command line, services or spawner backends come along
     assert not [m for m in out if m.startswith(("hubtypes.cli", "hubtypes.services"))]

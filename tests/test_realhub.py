@@ -8,7 +8,7 @@ import pytest
 import requests
 from realhub import HubFactory, login_error
 
-from hubtypes.chp import CHP_INSTALL_HINT, find_configurable_http_proxy
+from hubtypes.cli.chp import CHP_INSTALL_HINT, find_configurable_http_proxy
 
 DUMMY = """
 c.JupyterHub.authenticator_class = 'dummy'

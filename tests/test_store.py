@@ -5,11 +5,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect, select, text
 
-from hubtypes import logins, store
-from hubtypes.codes import verify_code
+from hubtypes.access.codes import verify_code
 from hubtypes.db.engine import Database, DatabaseError, make_engine
-from hubtypes.db.migrate import HEAD, VERSION_TABLE, current_revision, head_revision, upgrade
 from hubtypes.db.models import Account, AuditEvent, Role
+from hubtypes.db.queries import accounts as store
+from hubtypes.db.queries import logins
+from hubtypes.db.schema import HEAD, VERSION_TABLE, current_revision, head_revision, upgrade
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 D = timedelta(days=1)
@@ -57,7 +58,7 @@ def test_out_of_date_database_names_the_upgrade_command(db_url):
     # bring the schema back to an older revision, as an old hubtypes would have left it
     from alembic import command
 
-    from hubtypes.db.migrate import _alembic_config
+    from hubtypes.db.schema import _alembic_config
 
     engine = make_engine(db_url)
     with engine.begin() as conn:

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hubtypes.throttle import Counter, after_failure, blocked_for, describe_wait
+from hubtypes.access.throttle import Counter, after_failure, blocked_for, describe_wait
 
 T0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
 W = timedelta(minutes=5)

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hubtypes.usernames import numbered_usernames, username_problem
-from hubtypes.validate import (
+from hubtypes.access.names import numbered_usernames, username_problem
+from hubtypes.inputs import (
     InputError,
     check_count,
     check_expiry,

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .._version import __version__
-from ..db.engine import DEFAULT_URL
+from hubtypes._version import __version__
+from hubtypes.db.engine import DEFAULT_URL
 
 
 class _Given(argparse.Action):
@@ -106,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from . import commands
-    from .errors import CliError
+    from hubtypes.cli import commands
+    from hubtypes.cli.errors import CliError
 
     parser = build_parser()
     args = parser.parse_args(argv)

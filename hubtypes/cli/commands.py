@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TextIO
 
-from .. import store
-from ..clock import human, utcnow
-from ..db.engine import Database, DatabaseError
-from ..db.models import Role
-from ..expiry import account_status
-from ..validate import (
+from hubtypes.access.expiry import account_status
+from hubtypes.cli.errors import CliError
+from hubtypes.cli.output import print_credentials, print_table
+from hubtypes.clock import human, utcnow
+from hubtypes.db.engine import Database, DatabaseError
+from hubtypes.db.models import Role
+from hubtypes.db.queries import accounts as store
+from hubtypes.inputs import (
     InputError,
     check_count,
     check_expiry,
@@ -23,8 +25,6 @@ from ..validate import (
     parse_when,
     plan_usernames,
 )
-from .errors import CliError
-from .output import print_credentials, print_table
 
 CLI_ACTOR = "cli"
 
@@ -38,7 +38,7 @@ def _open(url: str) -> Database:
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "hub_url", None):
-        from . import remote
+        from hubtypes.cli import remote
 
         return remote.run(args)
     try:
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "accounts":
             return accounts_create(args) if args.action == "create" else accounts_list(args)
         if args.command == "demo":
-            from .demo import run_demo
+            from hubtypes.cli.demo import run_demo
 
             return run_demo(args)
     except (InputError, store.StoreError) as e:
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def db_upgrade(url: str) -> int:
-    from ..db.migrate import upgrade
+    from hubtypes.db.schema import upgrade
 
     before, after = upgrade(url)
     print(f"hubtypes' database is at revision {after} (was {before or 'empty'})")

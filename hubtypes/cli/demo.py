@@ -19,14 +19,14 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-from .. import store
-from ..chp import CHP_INSTALL_HINT, find_configurable_http_proxy
-from ..clock import human, utcnow
-from ..db.engine import Database
-from ..db.models import Role
-from ..paths import config_d_dir
-from ..records import WorkshopView
-from .errors import CliError
+from hubtypes._data import config_d_dir
+from hubtypes.cli.chp import CHP_INSTALL_HINT, find_configurable_http_proxy
+from hubtypes.cli.errors import CliError
+from hubtypes.clock import human, utcnow
+from hubtypes.db.engine import Database
+from hubtypes.db.models import Role
+from hubtypes.db.queries import accounts as store
+from hubtypes.records import WorkshopView
 
 DEMO_WORKSHOP = "demo"
 ADMIN = "admin"

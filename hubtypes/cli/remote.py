@@ -16,11 +16,11 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from ..clock import human
-from ..hubapi import HubAPI, HubAPIError, Response, q
-from ..services.workshop.hubside import SERVICE_NAME
-from .errors import CliError
-from .output import print_credentials, print_table
+from hubtypes.cli.errors import CliError
+from hubtypes.cli.output import print_credentials, print_table
+from hubtypes.clock import human
+from hubtypes.hub.client import HubAPI, HubAPIError, Response, q
+from hubtypes.services.workshop.hub_config import SERVICE_NAME
 
 # every error status comes back as a Response; only 599 (no connection) raises
 _ERRORS = range(400, 599)

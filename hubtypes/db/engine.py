@@ -52,7 +52,7 @@ class Database:
     """An engine and a session factory for one URL, checked to be at the current schema."""
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:
-        from .migrate import ensure_schema
+        from hubtypes.db.schema import ensure_schema
 
         self.url = url
         self.engine = make_engine(url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .mixin import HubTypeSpawnerMixin
+from hubtypes.spawner.mixin import HubTypeSpawnerMixin
 
 # class name -> (module, distribution that must be installed, extra to install)
 _READY = {

@@ -18,11 +18,11 @@ from typing import Any
 
 from dockerspawner import DockerSpawner
 
-from ..hubtype_policy import HubType, Resolution, StorageAction
-from ..mounts import Mount
-from .backend import Backend
-from .local import DirSpec, Owner, ensure_dir, remove_home_local
-from .mixin import HubTypeSpawnerMixin
+from hubtypes.spawner.local import DirSpec, Owner, ensure_dir, remove_home_local
+from hubtypes.spawner.mixin import HubTypeSpawnerMixin
+from hubtypes.spawner.storage.base import Backend
+from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
+from hubtypes.storage.mounts import Mount
 
 
 def _target(value: Any) -> str:

@@ -11,8 +11,8 @@ from typing import Any
 
 
 def __getattr__(name: str) -> Any:
-    from . import MissingDependency
-    from . import __getattr__ as load
+    from hubtypes.spawner import MissingDependency
+    from hubtypes.spawner import __getattr__ as load
 
     try:
         return load(name)

@@ -20,11 +20,11 @@ from typing import Any
 
 from kubespawner import KubeSpawner
 
-from ..hubtype_policy import HubType, Resolution, StorageAction
-from ..mounts import Mount
-from .backend import Backend
-from .kube_cleanup import cleanup_pod_manifest, run_cleanup_pod
-from .mixin import HubTypeSpawnerMixin
+from hubtypes.spawner.mixin import HubTypeSpawnerMixin
+from hubtypes.spawner.storage.base import Backend
+from hubtypes.spawner.storage.kube_cleanup import cleanup_pod_manifest, run_cleanup_pod
+from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
+from hubtypes.storage.mounts import Mount
 
 STORAGE_VOLUME = "hubtypes-storage"
 HOME_VOLUME = "hubtypes-home"

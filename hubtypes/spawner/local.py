@@ -27,11 +27,11 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from ..hubtype_policy import HubType, Resolution, StorageAction
-from ..mounts import Mount
-from ..slugs import check_relative, group_name, safe_join
-from .backend import Backend
-from .safedelete import _DIR_FLAGS, archive_tree, safe_delete
+from hubtypes.fs.safe_delete import _DIR_FLAGS, archive_tree, safe_delete
+from hubtypes.spawner.storage.base import Backend
+from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
+from hubtypes.storage.mounts import Mount
+from hubtypes.storage.slugs import check_relative, group_name, safe_join
 
 OWNER_MARKER = ".hubtypes-owner"
 
@@ -217,7 +217,7 @@ __all__ = ["DirSpec", "LocalBackend", "Owner", "ensure_dir", "plan_dirs", "prepa
 def _local_classes() -> tuple[type, type]:
     from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner
 
-    from .mixin import HubTypeSpawnerMixin
+    from hubtypes.spawner.mixin import HubTypeSpawnerMixin
 
     class HubTypesSimpleSpawner(HubTypeSpawnerMixin, SimpleLocalProcessSpawner):
         """SimpleLocalProcessSpawner with hub-type-aware storage (``hubtypes-simple``).

@@ -7,7 +7,7 @@ Put it first in the bases, before the spawner class it extends::
 It is a ``LoggingConfigurable``, not a ``Spawner`` (``Spawner.__init_subclass__``
 rejects classes without start/stop/poll), and every override calls ``super()``.
 The decisions (hub type, paths, environment) come from the pure modules
-:mod:`hubtypes.hubtype_policy` and :mod:`hubtypes.mounts`; one backend adapter per
+:mod:`hubtypes.storage.hub_types` and :mod:`hubtypes.storage.mounts`; one backend adapter per
 spawner family (:mod:`.local`, :mod:`.kube`, :mod:`.docker`) applies them.
 """
 
@@ -24,8 +24,9 @@ from tornado import web
 from traitlets import Bool, CaselessStrEnum, Dict, Float, Unicode
 from traitlets.config import LoggingConfigurable
 
-from ..clock import Clock, utcnow
-from ..hubtype_policy import (
+from hubtypes.clock import Clock, utcnow
+from hubtypes.records import AccountView
+from hubtypes.storage.hub_types import (
     DEFAULT_POLICIES,
     HubType,
     Resolution,
@@ -36,11 +37,10 @@ from ..hubtype_policy import (
     resolve,
     spawn_environment,
 )
-from ..mounts import Layout, Mount, plan_mounts, progress_messages
-from ..records import AccountView
+from hubtypes.storage.mounts import Layout, Mount, plan_mounts, progress_messages
 
 if TYPE_CHECKING:
-    from .backend import Backend
+    from hubtypes.spawner.storage.base import Backend
 
 
 class HubTypeSpawnerMixin(LoggingConfigurable):
@@ -205,14 +205,14 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
             else:
                 name = "local"
         if name == "kube":
-            from .kube import KubeBackend
+            from hubtypes.spawner.kube import KubeBackend
 
             return KubeBackend()
         if name == "docker":
-            from .docker import DockerBackend
+            from hubtypes.spawner.docker import DockerBackend
 
             return DockerBackend()
-        from .local import LocalBackend
+        from hubtypes.spawner.local import LocalBackend
 
         return LocalBackend()
 
@@ -222,8 +222,8 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         """The user's hubtypes account (with its workshop), or None if hubtypes
         does not know them. Runs the query in a thread: the hub's event loop must
         never wait for a database."""
-        from ..db.engine import HubTypesDatabase
-        from ..store import account_view  # type: ignore[import-not-found,unused-ignore]
+        from hubtypes.db.engine import HubTypesDatabase
+        from hubtypes.db.queries.accounts import account_view  # type: ignore[import-not-found,unused-ignore]
 
         config_holder = HubTypesDatabase(parent=self)
 

@@ -13,7 +13,7 @@ sys.path[:0] = [str(TESTS), str(TESTS / "service")]
 import svchub  # noqa: E402
 from realhub import RealHub  # noqa: E402
 
-from hubtypes.chp import find_configurable_http_proxy  # noqa: E402
+from hubtypes.cli.chp import find_configurable_http_proxy  # noqa: E402
 
 
 def start(**kw) -> tuple[svchub.ServiceHub, RealHub]:

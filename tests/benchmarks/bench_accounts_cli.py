@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from realhub import RealHub  # noqa: E402
 
-from hubtypes.chp import find_configurable_http_proxy  # noqa: E402
+from hubtypes.cli.chp import find_configurable_http_proxy  # noqa: E402
 
 
 def hubtypes(*args: str, db_url: str) -> float:

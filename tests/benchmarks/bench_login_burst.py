@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from realhub import RealHub  # noqa: E402
 
 from hubtypes import store  # noqa: E402
-from hubtypes.chp import find_configurable_http_proxy  # noqa: E402
+from hubtypes.cli.chp import find_configurable_http_proxy  # noqa: E402
 from hubtypes.db.engine import Database  # noqa: E402
 from hubtypes.db.models import Role  # noqa: E402
 

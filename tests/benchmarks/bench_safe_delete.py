@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import time
 
-from hubtypes.spawner.safedelete import archive_tree, safe_delete
+from hubtypes.fs.safe_delete import archive_tree, safe_delete
 
 
 def build(root: str, files: int, size: int) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from realhub import RealHub  # noqa: E402
 
-from hubtypes.chp import find_configurable_http_proxy  # noqa: E402
+from hubtypes.cli.chp import find_configurable_http_proxy  # noqa: E402
 from hubtypes.clock import to_db  # noqa: E402
 from hubtypes.db.engine import Database  # noqa: E402
 from hubtypes.db.models import Account, Role, Workshop  # noqa: E402

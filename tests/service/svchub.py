@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from realhub import RealHub, free_port
 
-from hubtypes.paths import config_d_dir
+from hubtypes._data import config_d_dir
 
 CONFIG = """
 import os

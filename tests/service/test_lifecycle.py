@@ -6,7 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hubtypes.lifecycle import WorkshopStatus, decide, group_properties, workshop_status
+from hubtypes.lifecycle.workshops import (
+    WorkshopStatus,
+    decide,
+    group_properties,
+    workshop_status,
+)
 from hubtypes.records import AccountView, WorkshopView
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)

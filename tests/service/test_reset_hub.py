@@ -7,9 +7,9 @@ import time
 import pytest
 import svchub
 
-from hubtypes import store
-from hubtypes import workshop_store as wstore
 from hubtypes.db.engine import Database
+from hubtypes.db.queries import accounts as store
+from hubtypes.db.queries import resets as wstore
 
 pytestmark = pytest.mark.hub
 

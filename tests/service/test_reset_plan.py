@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hubtypes.lifecycle.reset_plan import HubUser, ResetOptions, plan_reset
 from hubtypes.records import AccountView, WorkshopView
-from hubtypes.reset_plan import HubUser, ResetOptions, plan_reset
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
 PY = WorkshopView("py", "Python", T0, T0 + timedelta(days=2), T0 + timedelta(days=9))

@@ -19,7 +19,7 @@ import pytest
 from traitlets.config import Config
 
 from hubtypes.records import AccountView, WorkshopView
-from hubtypes.slugs import group_name
+from hubtypes.storage.slugs import group_name
 
 NOW = datetime.now(timezone.utc)
 WS = WorkshopView("py-101", "Python 101", NOW, NOW + timedelta(days=1), NOW + timedelta(days=7))

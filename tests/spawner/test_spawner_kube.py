@@ -13,7 +13,7 @@ from traitlets.config import Config
 
 from hubtypes.records import AccountView, WorkshopView
 from hubtypes.spawner.kube import HubTypesKubeSpawner, merge_storage
-from hubtypes.spawner.kube_cleanup import SCRIPT
+from hubtypes.spawner.storage.kube_cleanup import SCRIPT
 
 NOW = datetime.now(timezone.utc)
 WS = WorkshopView("py-101", "Python 101", NOW, NOW + timedelta(days=1), NOW + timedelta(days=7))

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hubtypes.hubtype_policy import (
+from hubtypes.records import AccountView, WorkshopView
+from hubtypes.storage.hub_types import (
     DEFAULT_POLICIES,
     HubType,
     ResolverConfig,
@@ -16,8 +17,7 @@ from hubtypes.hubtype_policy import (
     resolve,
     spawn_environment,
 )
-from hubtypes.mounts import Layout, plan_mounts, progress_messages
-from hubtypes.records import AccountView, WorkshopView
+from hubtypes.storage.mounts import Layout, plan_mounts, progress_messages
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 WS = WorkshopView(

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubtypes.spawner.safedelete import UnsafePath, archive_tree, safe_delete
+from hubtypes.fs.safe_delete import UnsafePath, archive_tree, safe_delete
 
 ODD = st.sampled_from(
     ["a", "b c", "-rf", "new\nline", "ünï", "..a", ".hidden", "*", "x" * 200, "back\\slash", "\t"]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubtypes.slugs import check_relative, group_name, is_plain_slug, safe_join, safe_slug
+from hubtypes.storage.slugs import check_relative, group_name, is_plain_slug, safe_join, safe_slug
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(--[0-9a-f]{16})?$")
 

@@ -1,10 +1,10 @@
-"""Alembic environment for hubtypes' own database (called by hubtypes.db.migrate)."""
+"""Alembic environment for hubtypes' own database (called by hubtypes.db.schema)."""
 
 from alembic import context
 
 from hubtypes.db import reset_models  # noqa: F401 (the workshop service's tables)
-from hubtypes.db.migrate import VERSION_TABLE
 from hubtypes.db.models import Base
+from hubtypes.db.schema import VERSION_TABLE
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -10,7 +10,7 @@ from typing import Any
 
 def __getattr__(name: str) -> Any:
     if name == "WorkshopService":
-        from .app import WorkshopService
+        from hubtypes.services.workshop.app import WorkshopService
 
         return WorkshopService
     raise AttributeError(name)

@@ -1,5 +1,5 @@
 """``python -m hubtypes.services.workshop``."""
 
-from .app import main
+from hubtypes.services.workshop.app import main
 
 main()

@@ -20,12 +20,12 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, Integer, List, Unicode, default
 from traitlets.config import Application
 
-from ..._version import __version__
-from ...clock import utcnow
-from ...db.engine import HubTypesDatabase
-from ...hubapi import HubAPI
-from .ops import GroupNames, Ops
-from .runner import Runner
+from hubtypes._version import __version__
+from hubtypes.clock import utcnow
+from hubtypes.db.engine import HubTypesDatabase
+from hubtypes.hub.client import HubAPI
+from hubtypes.services.workshop.operations import GroupNames, Ops
+from hubtypes.services.workshop.resets import Runner
 
 
 class WorkshopService(Application):
@@ -155,8 +155,8 @@ class WorkshopService(Application):
         """The tornado application and the runner (no I/O yet)."""
         from jupyterhub.services.auth import HubOAuth
 
-        from .handlers import make_handlers
-        from .render import make_env
+        from hubtypes.services.workshop.templates import make_env
+        from hubtypes.services.workshop.web.base import make_handlers
 
         # the handlers' HubOAuthenticated uses this instance (client id, callback URL
         # and cookie names come from the hub's $JUPYTERHUB_* environment)

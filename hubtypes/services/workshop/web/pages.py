@@ -6,11 +6,18 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from ... import workshop_store as wstore
-from ...validate import InputError
-from .authz import Action
-from .handlers import CREDENTIAL_COLUMNS, NAME, SLUG, BaseHandler, accounts_csv, options_from
-from .ops import credential_json
+from hubtypes.db.queries import resets as wstore
+from hubtypes.inputs import InputError
+from hubtypes.services.workshop.authz import Action
+from hubtypes.services.workshop.operations import credential_json
+from hubtypes.services.workshop.web.base import (
+    CREDENTIAL_COLUMNS,
+    NAME,
+    SLUG,
+    BaseHandler,
+    accounts_csv,
+    options_from,
+)
 
 
 class _User:

@@ -56,8 +56,8 @@ def roles(service: str = SERVICE_NAME) -> list[dict[str, Any]]:
 
 
 def _is_instructor(authenticator: Any, username: str) -> bool:
-    from ...db.engine import HubTypesDatabase
-    from ...store import account_view
+    from hubtypes.db.engine import HubTypesDatabase
+    from hubtypes.db.queries.accounts import account_view
 
     database = getattr(authenticator, "database", None)
     if database is None:

@@ -1,9 +1,9 @@
 """What the workshop service does: shared by its JSON API and its pages.
 
-Every operation validates first (raising :class:`~hubtypes.validate.InputError`
-or :class:`~hubtypes.store.StoreError`, both naming the field) and writes
+Every operation validates first (raising :class:`~hubtypes.inputs.InputError`
+or :class:`~hubtypes.db.queries.accounts.StoreError`, both naming the field) and writes
 hubtypes' database in one transaction; the hub is reached only through
-:class:`~hubtypes.hubapi.HubAPI`. Resets and locks live in :mod:`.runner`.
+:class:`~hubtypes.hub.client.HubAPI`. Resets and locks live in :mod:`.runner`.
 """
 
 from __future__ import annotations
@@ -15,16 +15,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ... import store
-from ... import workshop_store as wstore
-from ...clock import Clock, human
-from ...db.engine import Database
-from ...db.models import Role
-from ...expiry import account_status
-from ...hubapi import HubAPI, HubAPIError
-from ...lifecycle import WorkshopStatus, group_properties, workshop_status
-from ...records import AccountView, WorkshopView
-from ...validate import (
+from hubtypes.access.expiry import account_status
+from hubtypes.clock import Clock, human
+from hubtypes.db.engine import Database
+from hubtypes.db.models import Role
+from hubtypes.db.queries import accounts as store
+from hubtypes.db.queries import resets as wstore
+from hubtypes.hub.client import HubAPI, HubAPIError
+from hubtypes.inputs import (
     InputError,
     check_count,
     check_expiry,
@@ -33,7 +31,9 @@ from ...validate import (
     parse_when,
     plan_usernames,
 )
-from .authz import Action, Identity, allowed, visible
+from hubtypes.lifecycle.workshops import WorkshopStatus, group_properties, workshop_status
+from hubtypes.records import AccountView, WorkshopView
+from hubtypes.services.workshop.authz import Action, Identity, allowed, visible
 
 T = TypeVar("T")
 log = logging.getLogger("hubtypes.workshop")

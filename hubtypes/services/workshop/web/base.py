@@ -15,15 +15,15 @@ from typing import Any
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import web
 
-from ... import workshop_store as wstore
-from ...hubapi import HubAPIError
-from ...reset_plan import ResetOptions
-from ...store import StoreError
-from ...validate import InputError
-from ...workshop_store import reset_json
-from .authz import Action, Identity
-from .ops import Conflict, Forbidden, Ops
-from .runner import Runner
+from hubtypes.db.queries import resets as wstore
+from hubtypes.db.queries.accounts import StoreError
+from hubtypes.db.queries.resets import reset_json
+from hubtypes.hub.client import HubAPIError
+from hubtypes.inputs import InputError
+from hubtypes.lifecycle.reset_plan import ResetOptions
+from hubtypes.services.workshop.authz import Action, Identity
+from hubtypes.services.workshop.operations import Conflict, Forbidden, Ops
+from hubtypes.services.workshop.resets import Runner
 
 SLUG = r"([a-z0-9][a-z0-9-]{0,62})"
 NAME = r"([^/]+)"
@@ -105,7 +105,7 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
                                          field=kwargs.get("field")))  # fmt: skip
 
     def render_page(self, name: str, **ns: Any) -> str:
-        from .pages import page_namespace
+        from hubtypes.services.workshop.web.pages import page_namespace
 
         template = self.settings["jinja"].get_template(name)
         return template.render(**page_namespace(self), **ns)
@@ -200,7 +200,7 @@ class AccountsAPI(APIHandler):
         self.write_json({"accounts": accounts})
 
     async def post(self, slug: str) -> None:
-        from .ops import credential_json
+        from hubtypes.services.workshop.operations import credential_json
 
         creds = [credential_json(c) for c in await self.ops.create_accounts(
             self.who, slug, self.body_json())]  # fmt: skip
@@ -242,7 +242,7 @@ class ResetAPI(APIHandler):
 
 class LifecycleAPI(APIHandler):
     async def post(self) -> None:
-        from .authz import Action
+        from hubtypes.services.workshop.authz import Action
 
         await self.ops.authorize(self.who, Action.lifecycle)
         actions = await self.runner.tick()
@@ -250,7 +250,7 @@ class LifecycleAPI(APIHandler):
 
 
 def make_handlers(prefix: str) -> list[tuple[str, type, dict[str, Any]] | tuple[str, type]]:
-    from .pages import page_handlers
+    from hubtypes.services.workshop.web.pages import page_handlers
 
     p = prefix.rstrip("/") + "/"
     api: list[tuple[str, type]] = [

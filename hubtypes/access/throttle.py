@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .clock import as_utc
+from hubtypes.clock import as_utc
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..hubtype_policy import Resolution, StorageAction
-from ..mounts import Mount
+from hubtypes.storage.hub_types import Resolution, StorageAction
+from hubtypes.storage.mounts import Mount
 
 
 class Backend:

@@ -1,6 +1,6 @@
 """The workshop service's reads and writes of hubtypes' database.
 
-Like :mod:`hubtypes.store`: each function takes an open session (one
+Like :mod:`hubtypes.db.queries.accounts`: each function takes an open session (one
 transaction) and an explicit ``now``, and none commits.
 """
 
@@ -13,11 +13,17 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from .clock import as_utc, to_db
-from .db.models import Account, Role, Workshop
-from .db.reset_models import AccountLock, Reset
-from .records import AccountView, WorkshopView
-from .store import StoreError, _account_view, audit, require_workshop, workshop_view
+from hubtypes.clock import as_utc, to_db
+from hubtypes.db.models import Account, Role, Workshop
+from hubtypes.db.queries.accounts import (
+    StoreError,
+    _account_view,
+    audit,
+    require_workshop,
+    workshop_view,
+)
+from hubtypes.db.reset_models import AccountLock, Reset
+from hubtypes.records import AccountView, WorkshopView
 
 RUNNING = "running"
 DONE = "done"

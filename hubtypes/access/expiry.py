@@ -20,8 +20,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from .clock import as_utc, human
-from .records import AccountView
+from hubtypes.clock import as_utc, human
+from hubtypes.records import AccountView
 
 
 class AccountState(str, enum.Enum):

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .mounts import MATERIALS, SHARED, workshop_subpath
-from .records import AccountView
-from .slugs import safe_slug
+from hubtypes.records import AccountView
+from hubtypes.storage.mounts import MATERIALS, SHARED, workshop_subpath
+from hubtypes.storage.slugs import safe_slug
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class HubUser:
 
     @classmethod
     def from_model(cls, model: Mapping[str, Any]) -> HubUser:
-        from .hubapi import running_servers
+        from hubtypes.hub.client import running_servers
 
         return cls(
             name=str(model["name"]),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 
-from ...paths import templates_dir
+from hubtypes._data import templates_dir
 
 
 def stock_templates() -> Path:

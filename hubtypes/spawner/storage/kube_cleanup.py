@@ -22,7 +22,7 @@ import asyncio
 import hashlib
 from typing import Any
 
-from ..slugs import check_relative
+from hubtypes.storage.slugs import check_relative
 
 SOURCE = "/storage"
 ARCHIVE = "/archive"

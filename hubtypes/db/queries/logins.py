@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from . import throttle
-from .clock import as_utc, to_db
-from .db.models import Account, ThrottleEntry, Workshop
-from .records import AccountView, WorkshopView
+from hubtypes.access import throttle
+from hubtypes.clock import as_utc, to_db
+from hubtypes.db.models import Account, ThrottleEntry, Workshop
+from hubtypes.records import AccountView, WorkshopView
 
 Executor = Connection | Session
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-from .engine import DatabaseError
+from hubtypes.db.engine import DatabaseError
 
 VERSION_TABLE = "hubtypes_alembic_version"
 # The newest migration. Kept here so checking a database needs no alembic import
@@ -74,7 +74,7 @@ def upgrade(url: str, *, engine: Engine | None = None) -> tuple[str | None, str]
     """Upgrade the database at ``url`` to head; returns (revision before, revision after)."""
     from alembic import command
 
-    from .engine import make_engine
+    from hubtypes.db.engine import make_engine
 
     own = engine is None
     engine = engine or make_engine(url)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from .clock import as_utc
-from .records import AccountView, WorkshopView
-from .slugs import safe_slug
+from hubtypes.clock import as_utc
+from hubtypes.records import AccountView, WorkshopView
+from hubtypes.storage.slugs import safe_slug
 
 
 class HubType(str, enum.Enum):

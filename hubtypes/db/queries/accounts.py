@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
-from .clock import as_utc, to_db
-from .codes import generate_code, hash_code
-from .db.models import Account, AuditEvent, Role, Workshop
-from .logins import account_for_login, forget_failures, user_key
-from .records import AccountView, WorkshopView
+from hubtypes.access.codes import generate_code, hash_code
+from hubtypes.clock import as_utc, to_db
+from hubtypes.db.models import Account, AuditEvent, Role, Workshop
+from hubtypes.db.queries.logins import account_for_login, forget_failures, user_key
+from hubtypes.records import AccountView, WorkshopView
 
 
 class StoreError(ValueError):
@@ -158,7 +158,7 @@ def create_workshop(
     created_by: str,
     now: datetime,
 ) -> WorkshopView:
-    """Add a workshop (already validated by :mod:`hubtypes.validate`)."""
+    """Add a workshop (already validated by :mod:`hubtypes.inputs`)."""
     if get_workshop(session, slug) is not None:
         raise StoreError("slug", f"a workshop {slug!r} exists already; choose another slug")
     workshop = Workshop(

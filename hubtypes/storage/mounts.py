@@ -10,7 +10,7 @@ The layout under the storage root::
     workshops/{ws}/_materials     read-only for participants, writable for instructors
     workshops/{ws}/_shared        read-write for everyone in the workshop
 
-``{user}`` and ``{ws}`` are :func:`hubtypes.slugs.safe_slug` outputs, which never
+``{user}`` and ``{ws}`` are :func:`hubtypes.storage.slugs.safe_slug` outputs, which never
 start with ``_``, so the reserved ``_materials``/``_shared`` cannot be anyone's
 home, and a workshop reset is one subtree: ``workshops/{ws}``.
 """
@@ -20,8 +20,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from .hubtype_policy import HubType, Resolution, StorageAction
-from .slugs import check_relative
+from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
+from hubtypes.storage.slugs import check_relative
 
 MATERIALS = "_materials"
 SHARED = "_shared"

@@ -23,7 +23,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 PAGINATION = "application/jupyterhub-pagination+json"
 T = TypeVar("T")
 R = TypeVar("R")
-log = logging.getLogger("hubtypes.hubapi")
+log = logging.getLogger("hubtypes.hub.client")
 
 
 class HubAPIError(RuntimeError):

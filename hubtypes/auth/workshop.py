@@ -19,13 +19,15 @@ from tornado import web
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Integer, Unicode, default
 
-from . import logins, store, throttle
-from .clock import utcnow
-from .codes import DUMMY_HASH, verify_code
-from .db.engine import Database, DatabaseError, HubTypesDatabase
-from .expiry import account_status
-from .paths import templates_dir
-from .records import AccountView
+from hubtypes._data import templates_dir
+from hubtypes.access import throttle
+from hubtypes.access.codes import DUMMY_HASH, verify_code
+from hubtypes.access.expiry import account_status
+from hubtypes.clock import utcnow
+from hubtypes.db.engine import Database, DatabaseError, HubTypesDatabase
+from hubtypes.db.queries import accounts as store
+from hubtypes.db.queries import logins
+from hubtypes.records import AccountView
 
 GENERIC_FAILURE = "Invalid username or access code."
 

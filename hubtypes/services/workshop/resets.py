@@ -24,13 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ... import store
-from ... import workshop_store as wstore
-from ...hubapi import HubAPIError, running_servers
-from ...lifecycle import decide
-from ...reset_plan import HubUser, ResetOptions, ResetPlan, plan_reset
-from .authz import Action, Identity
-from .ops import Conflict, Ops
+from hubtypes.db.queries import accounts as store
+from hubtypes.db.queries import resets as wstore
+from hubtypes.hub.client import HubAPIError, running_servers
+from hubtypes.lifecycle.reset_plan import HubUser, ResetOptions, ResetPlan, plan_reset
+from hubtypes.lifecycle.workshops import decide
+from hubtypes.services.workshop.authz import Action, Identity
+from hubtypes.services.workshop.operations import Conflict, Ops
 
 log = logging.getLogger("hubtypes.workshop")
 
@@ -83,7 +83,7 @@ class Runner:
         if who is not None:
             await self.ops.authorize(who, Action.reset, slug)
             if confirm != slug:
-                from ...validate import InputError
+                from hubtypes.inputs import InputError
 
                 raise InputError("confirm", f"type the workshop's slug ({slug}) to confirm")
         await self.ops.tx(store.require_workshop, slug)
@@ -226,7 +226,7 @@ class Runner:
         if not self.storage_root:
             await self.audit(actor, "reset.folders-kept", slug, {"reason": "no storage_root"})
             return
-        from ...spawner.safedelete import safe_delete
+        from hubtypes.fs.safe_delete import safe_delete
 
         for sub in extra:
             report = await asyncio.to_thread(safe_delete, self.storage_root, sub)

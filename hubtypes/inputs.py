@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from .usernames import SLUG_RULE, numbered_usernames, slug_problem, username_problem
+from hubtypes.access.names import SLUG_RULE, numbered_usernames, slug_problem, username_problem
 
 MAX_ACCOUNTS = 10_000
 ROLES = ("participant", "instructor", "admin")

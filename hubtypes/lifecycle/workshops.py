@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .clock import as_utc
-from .expiry import AccountState, account_status
-from .records import AccountView, WorkshopView
+from hubtypes.access.expiry import AccountState, account_status
+from hubtypes.clock import as_utc
+from hubtypes.records import AccountView, WorkshopView
 
 
 class WorkshopStatus(str, enum.Enum):
