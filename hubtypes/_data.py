@@ -1,4 +1,5 @@
-"""Where hubtypes' shared files are: in a source checkout or installed under sys.prefix."""
+"""Where hubtypes' shared files are (templates, drop-in snippets): in a source checkout or
+installed under ``sys.prefix``. Named like JupyterHub's own ``jupyterhub._data``."""
 
 from __future__ import annotations
 
@@ -35,16 +36,27 @@ def config_d_dir() -> Path:
     )
 
 
-def add_templates_to(c: Any) -> None:
-    """Put hubtypes' templates first on ``c.JupyterHub.template_paths`` (drop-in snippets).
+def insert_templates(paths: list[str], stock: str | None = None) -> None:
+    """Put hubtypes' templates after the operator's own and before the hub's ``stock`` ones.
 
-    ``template_paths`` is a list if an earlier snippet set it, else traitlets'
-    lazy value; both are handled, and adding twice is harmless.
+    An operator's ``login.html`` or ``page.html`` keeps winning; ours win over the hub's.
+    JupyterHub appends its stock folder to ``template_paths`` when it is missing, so at
+    config time (``stock`` unknown) appending is that same order. Adding twice is harmless.
     """
     ours = str(templates_dir())
+    if ours in paths:
+        return
+    paths.insert(paths.index(stock) if stock in paths else len(paths), ours)
+
+
+def add_templates_to(c: Any) -> None:
+    """:func:`insert_templates` on ``c.JupyterHub.template_paths`` (drop-in snippets).
+
+    ``template_paths`` is a list if an earlier snippet set it, else traitlets' lazy value,
+    which would put its additions after the hub's default (stock) folder: there ours go first.
+    """
     paths = c.JupyterHub.template_paths
     if isinstance(paths, list):
-        if ours not in paths:
-            paths.insert(0, ours)
+        insert_templates(paths)
     else:
-        paths.prepend([ours])
+        paths.prepend([str(templates_dir())])

@@ -12,18 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from hubtypes.access.names import SLUG_RULE, numbered_usernames, slug_problem, username_problem
+from hubtypes.errors import InputError
 
 MAX_ACCOUNTS = 10_000
 ROLES = ("participant", "instructor", "admin")
 _RELATIVE = re.compile(r"^\+(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-class InputError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def parse_when(value: str, field: str, now: datetime) -> datetime:
@@ -112,6 +106,29 @@ def check_usernames(names: list[str]) -> list[str]:
             raise InputError("usernames", f"{name!r} is listed twice")
         seen.add(name)
     return names
+
+
+def split_names(text: str | None) -> list[str]:
+    """'ann, bob\ncarl' -> ['ann', 'bob', 'carl'] (commas or new lines between names)."""
+    return [n.strip() for n in (text or "").replace("\n", ",").split(",") if n.strip()]
+
+
+def check_names_or_count(usernames: list[str], count: object) -> int | None:
+    """An account request names its accounts or counts them, never both; returns the count.
+
+    ``count`` is what the person gave (None when absent); a bool or a non-integer is
+    refused, so a form's "3" must be converted first.
+    """
+    if usernames and count is not None:
+        raise InputError("usernames", "give either usernames or count, not both")
+    if usernames:
+        check_usernames(usernames)
+        return None
+    if count is None:
+        raise InputError("count", "give a number of accounts to create, or a list of usernames")
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise InputError("count", "give a whole number of accounts to create")
+    return check_count(count)
 
 
 def check_expiry(

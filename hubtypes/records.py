@@ -1,13 +1,15 @@
 """Plain, immutable views of hubtypes' data, passed to the pure decision functions.
 
-The database layer (:mod:`hubtypes.db.queries.accounts`) turns rows into these, so decisions
+The database queries (:mod:`hubtypes.db.queries`) turn rows into these, so decisions
 (expiry, hub type, mounts, reset plans) never touch SQLAlchemy or I/O.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -29,3 +31,56 @@ class AccountView:
     last_login_at: datetime | None = None
     created_at: datetime | None = None
     created_by: str = ""
+
+
+# the columns of a credentials CSV, printed card or table: service and CLI alike
+CREDENTIAL_COLUMNS = ("username", "code", "role", "workshop", "expires_at")
+
+
+@dataclass(frozen=True)
+class NewCredential:
+    """A just-created account's username and code: shown once, never stored in clear."""
+
+    username: str
+    code: str
+    role: str
+    workshop: str | None
+    expires_at: datetime | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The credential keyed by :data:`CREDENTIAL_COLUMNS` (JSON, CSV)."""
+        return {
+            "username": self.username,
+            "code": self.code,
+            "role": self.role,
+            "workshop": self.workshop,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+        }
+
+
+def running_servers(user_model: Mapping[str, Any]) -> list[str]:
+    """Names of a hub user model's servers that run or are pending ("" = the default one)."""
+    servers = user_model.get("servers") or {}
+    names = [name for name, s in servers.items() if s.get("ready") or s.get("pending")]
+    if not servers and user_model.get("server"):
+        names.append("")
+    return sorted(names)
+
+
+@dataclass(frozen=True)
+class HubUser:
+    """What the plan needs to know about a hub user."""
+
+    name: str
+    admin: bool = False
+    groups: tuple[str, ...] = ()
+    servers: tuple[str, ...] = ()  # running or pending ("" is the default server)
+
+    @classmethod
+    def from_model(cls, model: Mapping[str, Any]) -> HubUser:
+        return cls(
+            name=str(model["name"]),
+            admin=bool(model.get("admin")),
+            groups=tuple(model.get("groups") or ()),
+            servers=tuple(running_servers(dict(model))),
+        )

@@ -24,4 +24,4 @@ c.HubTypeSpawnerMixin.storage_root = "/srv/hubtypes"
 
 if on_kubernetes():
     # Per-user PVCs, created and kept by KubeSpawner (the chart's default storage).
-    c.HubTypeSpawnerMixin.kube_home_storage = "pvc"
+    c.HubTypesKubeSpawner.kube_home_storage = "pvc"

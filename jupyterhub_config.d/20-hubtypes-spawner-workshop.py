@@ -26,10 +26,10 @@ c.HubTypeSpawnerMixin.archive_root = "/srv/hubtypes-archive"
 if on_kubernetes():
     # Materials and shared folders are subPaths of one ReadWriteMany volume (NFS);
     # create this PVC before the first workshop, or name yours here.
-    if "kube_shared_volume" not in c.HubTypeSpawnerMixin:
-        c.HubTypeSpawnerMixin.kube_shared_volume = {
+    if "kube_shared_volume" not in c.HubTypesKubeSpawner:
+        c.HubTypesKubeSpawner.kube_shared_volume = {
             "persistentVolumeClaim": {"claimName": "hubtypes-shared"}
         }
     # Homes on that volume too, removed by a short-lived cleanup pod on deletion
     # ("pvc" keeps one PVC per participant, named hubtypes-{workshop}.{user}).
-    c.HubTypeSpawnerMixin.kube_home_storage = "shared-volume"
+    c.HubTypesKubeSpawner.kube_home_storage = "shared-volume"

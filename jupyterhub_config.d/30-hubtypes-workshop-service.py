@@ -9,7 +9,7 @@ import os  # noqa: E402
 import sys  # noqa: E402
 
 from hubtypes._data import add_templates_to  # noqa: E402
-from hubtypes.services.workshop import hubside  # noqa: E402
+from hubtypes.services.workshop import hub_config  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by the traitlets config loader)
 
@@ -31,23 +31,23 @@ if _url:
 
 c.JupyterHub.services.append(
     {
-        "name": hubside.SERVICE_NAME,
+        "name": hub_config.SERVICE_NAME,
         "display": True,
         "url": os.environ.get("HUBTYPES_WORKSHOP_SERVICE_URL", "http://127.0.0.1:10101"),
         "command": _args,
         # the custom scopes reach the service's OAuth tokens only if listed here
-        "oauth_client_allowed_scopes": [hubside.ADMIN_SCOPE, hubside.INSTRUCT_SCOPE],
+        "oauth_client_allowed_scopes": [hub_config.ADMIN_SCOPE, hub_config.INSTRUCT_SCOPE],
         # part of the hub, not a third party: no "authorize access?" page on first visit
         "oauth_no_confirm": True,
     }
 )
-c.JupyterHub.custom_scopes.update(hubside.CUSTOM_SCOPES)
-c.JupyterHub.load_roles.extend(hubside.roles())
+c.JupyterHub.custom_scopes.update(hub_config.CUSTOM_SCOPES)
+c.JupyterHub.load_roles.extend(hub_config.roles())
 
 # instructors get the role above through one static group, added at login
 _previous_hook = c.Authenticator.post_auth_hook if "post_auth_hook" in c.Authenticator else None
-c.Authenticator.post_auth_hook = hubside.post_auth_hook(_previous_hook)
+c.Authenticator.post_auth_hook = hub_config.post_auth_hook(_previous_hook)
 
 # the admin page's Workshops panel (share/hubtypes/templates/admin.html)
 add_templates_to(c)
-c.JupyterHub.template_vars.update({"hubtypes_workshop_service": hubside.SERVICE_NAME})
+c.JupyterHub.template_vars.update({"hubtypes_workshop_service": hub_config.SERVICE_NAME})

@@ -1,4 +1,6 @@
-"""Usernames hubtypes creates: safe for the hub, for URLs, for system users and pods.
+"""Names hubtypes creates or derives: usernames, workshop slugs and workshop groups.
+
+Usernames hubtypes creates are safe for the hub, for URLs, for system users and pods.
 
 JupyterHub lowercases names by default and rejects '/', empty names and
 leading/trailing spaces; system users (LocalProcessSpawner) are limited to 32
@@ -9,9 +11,12 @@ creates only names matching :data:`USERNAME_RE`, which all of those accept.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-USERNAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+USERNAME_PATTERN = r"[a-z][a-z0-9_-]{0,31}"
+SLUG_PATTERN = r"[a-z0-9][a-z0-9-]{0,62}"  # also the service's URL routes
+USERNAME_RE = re.compile(f"^{USERNAME_PATTERN}$")
+SLUG_RE = re.compile(f"^{SLUG_PATTERN}$")
 USERNAME_RULE = (
     "lowercase letters, digits, '-' and '_', starting with a letter, at most 32 characters"
 )
@@ -41,3 +46,21 @@ def numbered_usernames(prefix: str, count: int, taken: set[str]) -> list[str]:
     highest = max((int(m.group(1)) for t in taken if (m := pattern.match(t))), default=0)
     width = max(3, len(str(highest + count)))
     return [f"{prefix}{n:0{width}d}" for n in range(highest + 1, highest + count + 1)]
+
+
+# The hub groups that mirror a workshop: members (participants and instructors) and
+# instructors. The authenticator and the workshop service each have a trait for the
+# template (they run in different processes); both default to these.
+WORKSHOP_GROUP = "workshop-{slug}"
+INSTRUCTORS_GROUP = "workshop-{slug}-instructors"
+
+
+@dataclass(frozen=True)
+class GroupNames:
+    """A workshop's two hub group names, from the configured templates."""
+
+    members: str = WORKSHOP_GROUP
+    instructors: str = INSTRUCTORS_GROUP
+
+    def of(self, slug: str) -> tuple[str, str]:
+        return self.members.format(slug=slug), self.instructors.format(slug=slug)

@@ -19,14 +19,15 @@ from tornado import web
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Integer, Unicode, default
 
-from hubtypes._data import templates_dir
+from hubtypes._data import insert_templates
 from hubtypes.access import throttle
 from hubtypes.access.codes import DUMMY_HASH, verify_code
 from hubtypes.access.expiry import account_status
+from hubtypes.access.names import INSTRUCTORS_GROUP, WORKSHOP_GROUP
 from hubtypes.clock import utcnow
-from hubtypes.db.engine import Database, DatabaseError, HubTypesDatabase
-from hubtypes.db.queries import accounts as store
+from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
 from hubtypes.db.queries import logins
+from hubtypes.db.queries.accounts import delete_account
 from hubtypes.records import AccountView
 
 GENERIC_FAILURE = "Invalid username or access code."
@@ -68,12 +69,12 @@ class WorkshopAuthenticator(Authenticator):
     )
 
     workshop_group = Unicode(
-        "workshop-{slug}",
+        WORKSHOP_GROUP,
         help="""JupyterHub group a workshop's participants and instructors are put in at
         login (``{slug}`` is the workshop's slug). Needs `manage_groups` (on by default).""",
     ).tag(config=True)
     instructors_group = Unicode(
-        "workshop-{slug}-instructors",
+        INSTRUCTORS_GROUP,
         help="JupyterHub group a workshop's instructors are also put in at login.",
     ).tag(config=True)
     reject_unknown_users = Bool(
@@ -120,11 +121,9 @@ class WorkshopAuthenticator(Authenticator):
     def _add_template_path(self) -> None:
         """Serve our login.html: after the operator's own templates, before the stock ones."""
         paths = getattr(self.parent, "template_paths", None)
-        ours = str(templates_dir())
-        if not isinstance(paths, list) or ours in paths:
-            return
-        stock = os.path.join(getattr(self.parent, "data_files_path", ""), "templates")
-        paths.insert(paths.index(stock) if stock in paths else len(paths), ours)
+        if isinstance(paths, list):
+            stock = os.path.join(getattr(self.parent, "data_files_path", ""), "templates")
+            insert_templates(paths, stock)
 
     # --- login ------------------------------------------------------------------
 
@@ -218,7 +217,7 @@ class WorkshopAuthenticator(Authenticator):
 
     def _delete_account(self, username: str) -> None:
         with self.database.session() as session:
-            store.delete_account(session, username, actor="hub", now=self.clock())
+            delete_account(session, username, actor="hub", now=self.clock())
 
     async def delete_user(self, user: Any) -> None:
         """The hub deleted the user: delete the account (and with it, the code).

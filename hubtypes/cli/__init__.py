@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from hubtypes.cli import commands
-    from hubtypes.cli.errors import CliError
+    from hubtypes.cli.errors import CliError, describe
+    from hubtypes.errors import HubTypesError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -117,8 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.hub_url = None  # an explicit --db-url beats $HUBTYPES_HUB_URL
     try:
         return commands.run(args)
-    except CliError as e:
-        print(f"hubtypes: error: {e}", file=sys.stderr)
+    except (CliError, HubTypesError) as e:
+        print(f"hubtypes: error: {describe(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TextIO
 
 from hubtypes.access.expiry import account_status
 from hubtypes.cli.errors import CliError
 from hubtypes.cli.output import print_credentials, print_table
 from hubtypes.clock import human, utcnow
-from hubtypes.db.engine import Database, DatabaseError
+from hubtypes.db.database import Database, DatabaseError
 from hubtypes.db.models import Role
-from hubtypes.db.queries import accounts as store
+from hubtypes.db.queries.accounts import create_accounts, list_accounts, usernames_with_prefix
+from hubtypes.db.queries.workshops import create_workshop, find_workshop, list_workshops
 from hubtypes.inputs import (
     InputError,
-    check_count,
     check_expiry,
+    check_names_or_count,
     check_role,
-    check_usernames,
     check_workshop,
     parse_when,
     plan_usernames,
+    split_names,
 )
 
 CLI_ACTOR = "cli"
@@ -41,19 +40,16 @@ def run(args: argparse.Namespace) -> int:
         from hubtypes.cli import remote
 
         return remote.run(args)
-    try:
-        if args.command == "db":
-            return db_upgrade(args.db_url)
-        if args.command == "workshop":
-            return workshop_create(args) if args.action == "create" else workshop_list(args)
-        if args.command == "accounts":
-            return accounts_create(args) if args.action == "create" else accounts_list(args)
-        if args.command == "demo":
-            from hubtypes.cli.demo import run_demo
+    if args.command == "db":
+        return db_upgrade(args.db_url)
+    if args.command == "workshop":
+        return workshop_create(args) if args.action == "create" else workshop_list(args)
+    if args.command == "accounts":
+        return accounts_create(args) if args.action == "create" else accounts_list(args)
+    if args.command == "demo":
+        from hubtypes.cli.demo import run_demo
 
-            return run_demo(args)
-    except (InputError, store.StoreError) as e:
-        raise CliError(f"--{e.field}: {e.message}") from None
+        return run_demo(args)
     raise CliError(f"unknown command {args.command}")
 
 
@@ -69,7 +65,7 @@ def workshop_create(args: argparse.Namespace) -> int:
     now = utcnow()
     data = check_workshop(args.slug, args.title, args.starts, args.ends, args.delete_after, now)
     with _open(args.db_url).session() as session:
-        view = store.create_workshop(session, **asdict(data), created_by=CLI_ACTOR, now=now)
+        view = create_workshop(session, **asdict(data), created_by=CLI_ACTOR, now=now)
     print(
         f"workshop {view.slug!r} ({view.title}): opens {human(view.starts_at)}, "
         f"locks {human(view.ends_at)}, purged after {human(view.delete_after)}"
@@ -79,7 +75,7 @@ def workshop_create(args: argparse.Namespace) -> int:
 
 def workshop_list(args: argparse.Namespace) -> int:
     with _open(args.db_url).session() as session:
-        rows = store.list_workshops(session)
+        rows = list_workshops(session)
     table = [
         [
             w.slug,
@@ -100,25 +96,17 @@ def accounts_create(args: argparse.Namespace) -> int:
     role = Role(check_role(args.role))
     if args.workshop is None and role is not Role.admin:
         raise InputError("workshop", "participants and instructors need --workshop SLUG")
-    if args.usernames and args.count is not None:
-        raise InputError("usernames", "give either --usernames or --count, not both")
-    if not args.usernames and args.count is None:
-        raise InputError("count", "give --count N (or --usernames a,b,c)")
+    given = split_names(args.usernames)
+    count = check_names_or_count(given, args.count)
     expires = parse_when(args.expires, "expires", now) if args.expires else None
     with _open(args.db_url).session() as session:
-        workshop = (
-            store.workshop_view(store.require_workshop(session, args.workshop))
-            if args.workshop
-            else None
-        )
+        workshop = find_workshop(session, args.workshop) if args.workshop else None
         check_expiry(expires, workshop.delete_after if workshop else None, now)
-        if args.usernames:
-            names = check_usernames([n.strip() for n in args.usernames.split(",") if n.strip()])
-        else:
-            check_count(args.count)
+        names = given
+        if count is not None:
             prefix = args.prefix if args.prefix is not None else f"{args.workshop or 'admin'}-"
-            names = plan_usernames(prefix, args.count, store.usernames_with_prefix(session, prefix))
-        credentials = store.create_accounts(
+            names = plan_usernames(prefix, count, usernames_with_prefix(session, prefix))
+        credentials = create_accounts(
             session,
             usernames=names,
             workshop=args.workshop,
@@ -127,7 +115,7 @@ def accounts_create(args: argparse.Namespace) -> int:
             created_by=CLI_ACTOR,
             now=now,
         )
-    _print_credentials(credentials, args.format, sys.stdout)
+    print_credentials([c.as_dict() for c in credentials], args.format, sys.stdout)
     print(
         f"created {len(credentials)} {role.value} account(s); the codes are shown only once",
         file=sys.stderr,
@@ -135,24 +123,10 @@ def accounts_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_credentials(credentials: Sequence[store.NewCredential], fmt: str, out: TextIO) -> None:
-    rows = [
-        [
-            c.username,
-            c.code,
-            c.role,
-            c.workshop or "",
-            c.expires_at.isoformat() if c.expires_at else "",
-        ]
-        for c in credentials
-    ]
-    print_credentials(rows, fmt, out)
-
-
 def accounts_list(args: argparse.Namespace) -> int:
     now = utcnow()
     with _open(args.db_url).session() as session:
-        views = store.list_accounts(session, args.workshop)
+        views = list_accounts(session, args.workshop)
     rows = [
         [
             v.username,

@@ -23,10 +23,12 @@ from hubtypes._data import config_d_dir
 from hubtypes.cli.chp import CHP_INSTALL_HINT, find_configurable_http_proxy
 from hubtypes.cli.errors import CliError
 from hubtypes.clock import human, utcnow
-from hubtypes.db.engine import Database
+from hubtypes.db.database import Database
 from hubtypes.db.models import Role
-from hubtypes.db.queries import accounts as store
-from hubtypes.records import WorkshopView
+from hubtypes.db.queries.accounts import create_accounts, existing_usernames, reissue_codes
+from hubtypes.db.queries.views import workshop_view
+from hubtypes.db.queries.workshops import create_workshop, get_workshop
+from hubtypes.records import NewCredential, WorkshopView
 
 DEMO_WORKSHOP = "demo"
 ADMIN = "admin"
@@ -85,17 +87,15 @@ def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float =
     raise CliError(f"the hub did not answer within {timeout:.0f} s; see {log}")
 
 
-def _demo_accounts(
-    db_url: str, participants: int
-) -> tuple[WorkshopView, list[store.NewCredential]]:
+def _demo_accounts(db_url: str, participants: int) -> tuple[WorkshopView, list[NewCredential]]:
     """The demo workshop and its accounts, created once; fresh codes on every run."""
     now = utcnow()
     with Database(db_url).session() as session:
-        workshop = store.get_workshop(session, DEMO_WORKSHOP)
+        workshop = get_workshop(session, DEMO_WORKSHOP)
         if workshop is not None:
-            view = store.workshop_view(workshop)
+            view = workshop_view(workshop)
         else:
-            view = store.create_workshop(
+            view = create_workshop(
                 session,
                 slug=DEMO_WORKSHOP,
                 title="hubtypes demo workshop",
@@ -106,9 +106,9 @@ def _demo_accounts(
                 now=now,
             )
         wanted = [f"{DEMO_WORKSHOP}-{n:03d}" for n in range(1, participants + 1)]
-        new = sorted(set(wanted) - store.existing_usernames(session, wanted))
+        new = sorted(set(wanted) - existing_usernames(session, wanted))
         if new:
-            store.create_accounts(
+            create_accounts(
                 session,
                 usernames=new,
                 workshop=DEMO_WORKSHOP,
@@ -117,8 +117,8 @@ def _demo_accounts(
                 created_by="demo",
                 now=now,
             )
-        if not store.existing_usernames(session, [ADMIN]):
-            store.create_accounts(
+        if not existing_usernames(session, [ADMIN]):
+            create_accounts(
                 session,
                 usernames=[ADMIN],
                 workshop=None,
@@ -127,7 +127,7 @@ def _demo_accounts(
                 created_by="demo",
                 now=now,
             )
-        return view, store.reissue_codes(session, [ADMIN, *wanted], actor="demo", now=now)
+        return view, reissue_codes(session, [ADMIN, *wanted], actor="demo", now=now)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -191,7 +191,7 @@ def run_demo(args: argparse.Namespace) -> int:
             _stop(hub)
 
 
-def _announce(url: str, workshop: WorkshopView, credentials: list[store.NewCredential]) -> None:
+def _announce(url: str, workshop: WorkshopView, credentials: list[NewCredential]) -> None:
     print(f"\nThe demo workshop hub is running: {url}hub/login")
     print(f"Workshops (instructors and admins): {url}services/workshop/\n")
     print("Log in with one of these (codes are new on every run):")

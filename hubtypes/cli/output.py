@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
 
-CREDENTIAL_HEADER = ["username", "code", "role", "workshop", "expires_at"]
+from hubtypes.records import CREDENTIAL_COLUMNS
 
 
-def print_credentials(rows: Sequence[Sequence[str]], fmt: str, out: TextIO) -> None:
-    """Rows of :data:`CREDENTIAL_HEADER` as CSV or a table, on ``out`` (codes: once, stdout)."""
+def print_credentials(credentials: Sequence[Mapping[str, Any]], fmt: str, out: TextIO) -> None:
+    """Credentials (keyed by :data:`CREDENTIAL_COLUMNS`) as CSV or a table on ``out``.
+
+    Codes go to stdout only, once; nothing here logs them.
+    """
+    rows = [
+        ["" if c.get(k) is None else str(c[k]) for k in CREDENTIAL_COLUMNS] for c in credentials
+    ]
     if fmt == "csv":
         writer = csv.writer(out)
-        writer.writerow(CREDENTIAL_HEADER)
+        writer.writerow(CREDENTIAL_COLUMNS)
         writer.writerows(rows)
     else:
-        print_table(CREDENTIAL_HEADER, rows, out)
+        print_table(CREDENTIAL_COLUMNS, rows, out)
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO) -> None:

@@ -19,7 +19,8 @@ from typing import Any
 from hubtypes.cli.errors import CliError
 from hubtypes.cli.output import print_credentials, print_table
 from hubtypes.clock import human
-from hubtypes.hub.client import HubAPI, HubAPIError, Response, q
+from hubtypes.hub.client import HubAPI, HubAPIError, Response, quote_name
+from hubtypes.inputs import check_names_or_count, split_names
 from hubtypes.services.workshop.hub_config import SERVICE_NAME
 
 # every error status comes back as a Response; only 599 (no connection) raises
@@ -144,28 +145,22 @@ def _require_workshop(args: argparse.Namespace) -> str:
 
 def accounts_create(service: Service, args: argparse.Namespace) -> int:
     slug = _require_workshop(args)
-    if args.usernames and args.count is not None:
-        raise CliError("--usernames: give either --usernames or --count, not both")
-    if not args.usernames and args.count is None:
-        raise CliError("--count: give --count N (or --usernames a,b,c)")
+    given = split_names(args.usernames)
+    count = check_names_or_count(given, args.count)
     body: dict[str, Any] = {"role": args.role}
-    if args.usernames:
-        body["usernames"] = [n.strip() for n in args.usernames.split(",") if n.strip()]
+    if given:
+        body["usernames"] = given
     else:
-        body["count"] = args.count
+        body["count"] = count
     if args.prefix is not None:
         body["prefix"] = args.prefix
     if args.expires:
         body["expires"] = args.expires
-    data = asyncio.run(service.call("POST", f"/workshops/{q(slug)}/accounts", body))
+    data = asyncio.run(service.call("POST", f"/workshops/{quote_name(slug)}/accounts", body))
     credentials = data["credentials"]
-    rows = [
-        [c["username"], c["code"], c["role"], c["workshop"] or "", c["expires_at"] or ""]
-        for c in credentials
-    ]
-    print_credentials(rows, args.format, sys.stdout)
+    print_credentials(credentials, args.format, sys.stdout)
     print(
-        f"created {len(rows)} {args.role} account(s); the codes are shown only once",
+        f"created {len(credentials)} {args.role} account(s); the codes are shown only once",
         file=sys.stderr,
     )
     return 0
@@ -173,7 +168,7 @@ def accounts_create(service: Service, args: argparse.Namespace) -> int:
 
 def accounts_list(service: Service, args: argparse.Namespace) -> int:
     slug = _require_workshop(args)
-    data = asyncio.run(service.call("GET", f"/workshops/{q(slug)}/accounts"))
+    data = asyncio.run(service.call("GET", f"/workshops/{quote_name(slug)}/accounts"))
     rows = [
         [
             a["username"],

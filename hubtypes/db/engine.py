@@ -1,21 +1,10 @@
-"""Connecting to hubtypes' database: engine set-up, WAL for SQLite, version check.
-
-One :class:`Database` per URL per process: the authenticator, the spawner mixin
-and the services' in-process parts share its engine and connection pool.
-"""
+"""SQLAlchemy engines for hubtypes' database: WAL and a busy timeout for SQLite."""
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
-from traitlets import Unicode, default
-from traitlets.config import LoggingConfigurable
+from sqlalchemy import Engine, create_engine, event
 
 DEFAULT_URL = "sqlite:///hubtypes.sqlite"
 
@@ -46,74 +35,3 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
-
-
-class Database:
-    """An engine and a session factory for one URL, checked to be at the current schema."""
-
-    def __init__(self, url: str, *, upgrade: bool = True) -> None:
-        from hubtypes.db.schema import ensure_schema
-
-        self.url = url
-        self.engine = make_engine(url)
-        ensure_schema(self.engine, url, create_if_empty=upgrade)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        with self._sessions() as session, session.begin():
-            yield session
-
-    @contextmanager
-    def connection(self) -> Iterator[Connection]:
-        """A Core connection in one transaction: for hot paths that need no ORM."""
-        with self.engine.begin() as conn:
-            yield conn
-
-    def dispose(self) -> None:
-        self.engine.dispose()
-
-
-_databases: dict[str, Database] = {}
-_lock = threading.Lock()
-
-
-def get_database(url: str) -> Database:
-    """The process-wide :class:`Database` for ``url`` (created, and migrated if new, once)."""
-    with _lock:
-        db = _databases.get(url)
-        if db is None:
-            db = _databases[url] = Database(url)
-        return db
-
-
-def forget_databases() -> None:
-    """Dispose of every cached engine (tests, and a CLI that is done)."""
-    with _lock:
-        for db in _databases.values():
-            db.dispose()
-        _databases.clear()
-
-
-class HubTypesDatabase(LoggingConfigurable):
-    """Where hubtypes keeps its own data. Shared by every hubtypes part in a process."""
-
-    url = Unicode(
-        help="""SQLAlchemy URL of hubtypes' own database (workshops, accounts, login
-        throttling, audit log). Default: ``$HUBTYPES_DB_URL`` if set (the hub, the
-        workshop service and the ``hubtypes`` command all read it, so one variable
-        points every part at the same database), else a SQLite file in the working
-        directory, ``sqlite:///hubtypes.sqlite``, opened in WAL mode so the hub and a
-        service can share it. Use e.g. ``postgresql+psycopg2://user:pass@host/hubtypes``
-        in production.
-        A new database is created at the current schema; an older one must be
-        upgraded with ``hubtypes db upgrade --db-url URL``.""",
-    ).tag(config=True)
-
-    @default("url")
-    def _default_url(self) -> str:
-        return os.environ.get("HUBTYPES_DB_URL") or DEFAULT_URL
-
-    def connect(self) -> Database:
-        return get_database(self.url)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-from hubtypes.db.engine import DatabaseError
+from hubtypes.db.engine import DatabaseError, make_engine
 
 VERSION_TABLE = "hubtypes_alembic_version"
 # The newest migration. Kept here so checking a database needs no alembic import
@@ -73,8 +73,6 @@ def ensure_schema(engine: Engine, url: str, *, create_if_empty: bool = True) -> 
 def upgrade(url: str, *, engine: Engine | None = None) -> tuple[str | None, str]:
     """Upgrade the database at ``url`` to head; returns (revision before, revision after)."""
     from alembic import command
-
-    from hubtypes.db.engine import make_engine
 
     own = engine is None
     engine = engine or make_engine(url)

@@ -52,7 +52,7 @@ def _retry_after(headers: dict[str, str], default: float) -> float:
         return default
 
 
-def q(name: str) -> str:
+def quote_name(name: str) -> str:
     """A path component (user, group or server name) quoted for the URL."""
     return quote(name, safe="")
 
@@ -194,11 +194,11 @@ class HubAPI:
         return [u async for u in self.paginate("/users", params)]
 
     async def user(self, name: str) -> dict[str, Any] | None:
-        resp = await self.request("GET", f"/users/{q(name)}", ok=(404,))
+        resp = await self.request("GET", f"/users/{quote_name(name)}", ok=(404,))
         return resp.json() if resp.status == 200 else None
 
     async def group(self, name: str) -> dict[str, Any] | None:
-        resp = await self.request("GET", f"/groups/{q(name)}", ok=(404,))
+        resp = await self.request("GET", f"/groups/{quote_name(name)}", ok=(404,))
         return resp.json() if resp.status == 200 else None
 
     async def ensure_group(self, name: str) -> dict[str, Any]:
@@ -206,31 +206,33 @@ class HubAPI:
         existing = await self.group(name)
         if existing is not None:
             return existing
-        resp = await self.request("POST", f"/groups/{q(name)}", {}, ok=(409,))
+        resp = await self.request("POST", f"/groups/{quote_name(name)}", {}, ok=(409,))
         return resp.json() if resp.status == 201 else (await self.group(name)) or {}
 
     async def set_group_properties(self, name: str, properties: dict[str, Any]) -> None:
-        await self.request("PUT", f"/groups/{q(name)}/properties", properties)
+        await self.request("PUT", f"/groups/{quote_name(name)}/properties", properties)
 
     async def stop_server(self, user: str, server: str = "") -> int:
         """Ask the hub to stop one server; 202 means stopping, 204 stopped, 400/404 gone."""
-        path = f"/users/{q(user)}/server" + (f"s/{q(server)}" if server else "")
+        path = f"/users/{quote_name(user)}/server" + (f"s/{quote_name(server)}" if server else "")
         return (await self.request("DELETE", path, ok=(400, 404))).status
 
     async def delete_user(self, name: str) -> bool:
         """Delete a hub user (the hub removes its account and storage); False if absent."""
-        resp = await self.request("DELETE", f"/users/{q(name)}", ok=(404,))
+        resp = await self.request("DELETE", f"/users/{quote_name(name)}", ok=(404,))
         return resp.status != 404
 
     async def tokens(self, user: str) -> list[dict[str, Any]]:
-        resp = await self.request("GET", f"/users/{q(user)}/tokens", ok=(404,))
+        resp = await self.request("GET", f"/users/{quote_name(user)}/tokens", ok=(404,))
         if resp.status == 404:
             return []
         data = resp.json()
         return list(data.get("api_tokens", []) if isinstance(data, dict) else data)
 
     async def delete_token(self, user: str, token_id: str) -> None:
-        await self.request("DELETE", f"/users/{q(user)}/tokens/{q(token_id)}", ok=(404,))
+        await self.request(
+            "DELETE", f"/users/{quote_name(user)}/tokens/{quote_name(token_id)}", ok=(404,)
+        )
 
 
 def _message(body: bytes | None) -> str:
@@ -239,12 +241,3 @@ def _message(body: bytes | None) -> str:
         return str(data.get("message", data))
     except (ValueError, AttributeError):
         return (body or b"")[:200].decode(errors="replace")
-
-
-def running_servers(user_model: dict[str, Any]) -> list[str]:
-    """Names of a user model's servers that run or are pending ("" = the default one)."""
-    servers = user_model.get("servers") or {}
-    names = [name for name, s in servers.items() if s.get("ready") or s.get("pending")]
-    if not servers and user_model.get("server"):
-        names.append("")
-    return sorted(names)

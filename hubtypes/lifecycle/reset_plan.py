@@ -9,34 +9,13 @@ community user who happens to be in the group, for instance).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hubtypes.records import AccountView
+from hubtypes.records import AccountView, HubUser
 from hubtypes.storage.mounts import MATERIALS, SHARED, workshop_subpath
 from hubtypes.storage.slugs import safe_slug
-
-
-@dataclass(frozen=True)
-class HubUser:
-    """What the plan needs to know about a hub user."""
-
-    name: str
-    admin: bool = False
-    groups: tuple[str, ...] = ()
-    servers: tuple[str, ...] = ()  # running or pending ("" is the default server)
-
-    @classmethod
-    def from_model(cls, model: Mapping[str, Any]) -> HubUser:
-        from hubtypes.hub.client import running_servers
-
-        return cls(
-            name=str(model["name"]),
-            admin=bool(model.get("admin")),
-            groups=tuple(model.get("groups") or ()),
-            servers=tuple(running_servers(dict(model))),
-        )
 
 
 @dataclass(frozen=True)
@@ -84,10 +63,7 @@ class ResetPlan:
     @property
     def storage_removed_extra(self) -> tuple[str, ...]:
         """Workshop folders (materials, shared) removed by the service itself."""
-        root = workshop_subpath(self.workshop)
-        return tuple(
-            s for s in self.storage_removed if s in (f"{root}/{MATERIALS}", f"{root}/{SHARED}")
-        )
+        return workshop_folders(self.workshop, self.storage_removed)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -169,3 +145,13 @@ def plan_reset(
     removed = tuple(u.home for u in delete) + (shared if options.include_shared_folders else ())
     kept = () if options.include_shared_folders else shared
     return ResetPlan(workshop, tuple(delete), tuple(keep), removed, kept, options)
+
+
+def workshop_folders(workshop: str, subpaths: Iterable[str]) -> tuple[str, ...]:
+    """Those of ``subpaths`` that are the workshop's materials and shared folders.
+
+    Homes are removed by the hub (the spawner's ``delete_forever``); these two the
+    workshop service removes itself, so a stored plan must say exactly which.
+    """
+    root = workshop_subpath(workshop)
+    return tuple(s for s in subpaths if s in (f"{root}/{MATERIALS}", f"{root}/{SHARED}"))

@@ -67,7 +67,7 @@ class LifecycleActions:
 _LOCKED = (AccountState.locked, AccountState.purge_due)
 
 
-def decide(
+def workshop_actions(
     workshops: Iterable[WorkshopView],
     accounts: Iterable[AccountView],
     *,

@@ -22,8 +22,16 @@ _READY = {
 _cache: dict[str, Any] = {}
 
 
+# hubtypes is installed from its source (it is not on PyPI yet): say how to add an extra
+INSTALL_HINT = "pip install 'hubtypes[{extra}] @ <hubtypes source or wheel>'"
+
+
 class MissingDependency(ImportError):
-    """A hubtypes spawner class was asked for without its optional dependency."""
+    """A hubtypes spawner class was asked for without its optional dependency.
+
+    An ImportError (an ``Exception``), so JupyterHub, which loads every entry point to
+    list them and skips those that raise one, keeps starting with the spawners that work.
+    """
 
 
 def __getattr__(name: str) -> Any:
@@ -37,13 +45,12 @@ def __getattr__(name: str) -> Any:
     except ModuleNotFoundError as e:
         if dependency and e.name and e.name.split(".")[0] == dependency:
             raise MissingDependency(
-                f"{name} needs {dependency}, which is not installed: pip install hubtypes[{extra}]"
+                f"{name} needs {dependency}, which is not installed; install hubtypes with "
+                f"its {extra!r} extra: {INSTALL_HINT.format(extra=extra)}",
+                name=dependency,
             ) from None
         raise
-    if module_name == "local":
-        _cache["HubTypesSimpleSpawner"], _cache["HubTypesLocalSpawner"] = module._local_classes()
-    else:
-        _cache[name] = getattr(module, name)
+    _cache[name] = getattr(module, name)
     return _cache[name]
 
 

@@ -1,96 +1,43 @@
-"""Docker: the abstract mounts as DockerSpawner ``volumes`` and ``read_only_volumes``.
+"""The mixin on DockerSpawner (entry point ``hubtypes-docker``), with its Docker-only traits.
 
-Each mount is a bind of ``{docker_host_root}/{subpath}`` at its target in the
-container; read-only mounts go to ``read_only_volumes`` (mode ``ro``, enforced by
-the kernel for everyone in the container, root included). The hub creates the
-folders under ``storage_root`` (its view of the same directory) owned by the
-container user, and deletes/archives them there, exactly like the local backend.
-The operator's own volumes are kept; one mounted at the same container path as
-ours is displaced.
+The volume decisions are in :mod:`hubtypes.spawner.storage.docker`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import posixpath
 from typing import Any
 
 from dockerspawner import DockerSpawner
+from traitlets import Unicode
 
-from hubtypes.spawner.local import DirSpec, Owner, ensure_dir, remove_home_local
+from hubtypes.spawner.deprecated import warn_moved_traits
 from hubtypes.spawner.mixin import HubTypeSpawnerMixin
-from hubtypes.spawner.storage.base import Backend
-from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
-from hubtypes.storage.mounts import Mount
-
-
-def _target(value: Any) -> str:
-    return str(value["bind"] if isinstance(value, dict) else value)
-
-
-def docker_volumes(
-    mounts: tuple[Mount, ...],
-    host_root: str,
-    volumes: dict[str, Any],
-    read_only_volumes: dict[str, Any],
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(volumes, read_only_volumes) with the mounts merged in; pure."""
-    ours = {m.target for m in mounts}
-    rw = {k: v for k, v in volumes.items() if _target(v) not in ours}
-    ro = {k: v for k, v in read_only_volumes.items() if _target(v) not in ours}
-    for m in mounts:
-        host = posixpath.join(host_root, m.subpath)
-        if m.read_only:
-            ro[host] = m.target
-        else:
-            rw[host] = {"bind": m.target, "mode": "rw"}
-    return rw, ro
-
-
-def _owner(spec: str) -> Owner:
-    uid, _, gid = spec.partition(":")
-    return Owner(int(uid), int(gid or 100))
-
-
-def prepare_docker_dirs(
-    root: str, res: Resolution, mounts: tuple[Mount, ...], owner: Owner
-) -> None:
-    """Folders owned by the container user; materials writable only where mounted rw."""
-    if res.hub_type == HubType.workshop:
-        ws = mounts[0].subpath.rsplit("/", 1)[0]
-        ensure_dir(root, DirSpec(ws, Owner(os.getuid(), os.getgid()), 0o711))
-    for m in mounts:
-        mode = {"home": 0o700, "materials": 0o2775, "shared": 0o2775}[m.kind]
-        ensure_dir(root, DirSpec(m.subpath, owner, mode))
-
-
-class DockerBackend(Backend):
-    async def prepare(self, spawner: Any, res: Resolution, mounts: tuple[Mount, ...]) -> None:
-        if os.path.isdir(spawner.storage_root) or not spawner.docker_host_root:
-            await asyncio.to_thread(
-                prepare_docker_dirs,
-                spawner.storage_root,
-                res,
-                mounts,
-                _owner(spawner.container_uid),
-            )
-        host_root = spawner.docker_host_root or spawner.storage_root
-        spawner.volumes, spawner.read_only_volumes = docker_volumes(
-            mounts, host_root, dict(spawner.volumes), dict(spawner.read_only_volumes)
-        )
-        spawner.notebook_dir = mounts[0].target
-
-    async def remove_home(
-        self, spawner: Any, stored: dict[str, str], action: StorageAction
-    ) -> None:
-        await asyncio.to_thread(
-            remove_home_local, spawner.storage_root, spawner.hubtypes_archive_root, stored, action
-        )
+from hubtypes.spawner.storage.docker import DockerStorage
 
 
 class HubTypesDockerSpawner(HubTypeSpawnerMixin, DockerSpawner):
-    """DockerSpawner with hub-type-aware storage (entry point ``hubtypes-docker``)."""
+    """DockerSpawner with hub-type-aware storage (entry point ``hubtypes-docker``).
+    Configure its own traits as ``c.HubTypesDockerSpawner.<trait>``."""
+
+    storage_backend = DockerStorage()
+
+    docker_host_root = Unicode(
+        "",
+        help="""path of ``storage_root`` on the Docker host, if the hub
+        runs in a container that sees it elsewhere. Default: ``storage_root``.""",
+    ).tag(config=True)
+
+    container_uid = Unicode(
+        "1000",
+        help="""uid:gid (or uid) owning new folders, so the container's
+        user (jovyan, 1000:100 in the Jupyter images) can write them.""",
+    ).tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        warn_moved_traits(self, "HubTypesDockerSpawner", DOCKER_TRAITS)
 
 
-__all__ = ["DockerBackend", "HubTypesDockerSpawner", "docker_volumes"]
+DOCKER_TRAITS = ("docker_host_root", "container_uid")
+
+__all__ = ["HubTypesDockerSpawner"]

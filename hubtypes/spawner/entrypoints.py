@@ -1,8 +1,10 @@
-"""What the ``jupyterhub.spawners`` entry points point at.
+"""What the ``jupyterhub.spawners`` entry points point at: the classes of :mod:`hubtypes.spawner`.
 
-The same classes as :mod:`hubtypes.spawner`, but a missing optional dependency
-ends the hub's start with one actionable line (``SystemExit``) instead of a
-traceback; importing from :mod:`hubtypes.spawner` raises an ImportError instead.
+JupyterHub loads every entry point of that group at start (to list them in
+``--help-all``) and skips the ones that raise an ``Exception``. A class whose optional
+dependency is missing therefore raises :class:`~hubtypes.spawner.MissingDependency`, an
+``ImportError`` naming the extra to install, and only a hub configured to *use* that
+class fails, with that message.
 """
 
 from __future__ import annotations
@@ -11,10 +13,6 @@ from typing import Any
 
 
 def __getattr__(name: str) -> Any:
-    from hubtypes.spawner import MissingDependency
-    from hubtypes.spawner import __getattr__ as load
+    from hubtypes import spawner
 
-    try:
-        return load(name)
-    except MissingDependency as e:
-        raise SystemExit(f"hubtypes: {e}") from None
+    return getattr(spawner, name)

@@ -1,209 +1,74 @@
-"""Kubernetes: the abstract mounts as KubeSpawner volumes, PVC names and cleanup pods.
+"""The mixin on KubeSpawner (entry point ``hubtypes-kube``), with its Kubernetes-only traits.
 
-Homes are either per-user PVCs (KubeSpawner creates and deletes them; workshop
-users' PVCs are named ``hubtypes-{workshop}.{user}`` so a workshop's claims are
-recognisable) or subPaths of one shared volume. Materials and shared folders
-are always subPaths of the shared volume; materials are ``readOnly`` for
-participants. Binder homes are ``emptyDir``: they vanish with the pod.
-
-The operator's own ``volumes``/``volume_mounts`` (lists, or dicts as
-Zero-to-JupyterHub writes them) are kept: ours are added, and only an entry
-mounted at the same path as one of ours (the chart's home PVC, typically) is
-displaced, together with its now unused volume. The merge runs again right
-before the pod manifest is built, after ``profile_list`` overrides are applied.
+The storage decisions and the cleanup pod are in :mod:`hubtypes.spawner.storage.kube`.
 """
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
 from kubespawner import KubeSpawner
+from traitlets import CaselessStrEnum, Dict, Float, Unicode
 
+from hubtypes.spawner.deprecated import warn_moved_traits
 from hubtypes.spawner.mixin import HubTypeSpawnerMixin
-from hubtypes.spawner.storage.base import Backend
-from hubtypes.spawner.storage.kube_cleanup import cleanup_pod_manifest, run_cleanup_pod
-from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
-from hubtypes.storage.mounts import Mount
-
-STORAGE_VOLUME = "hubtypes-storage"
-HOME_VOLUME = "hubtypes-home"
-
-
-def workshop_pvc_name(workshop_slug: str, user_slug: str) -> str:
-    # '.' never occurs in a slug, so (workshop, user) -> name is injective
-    return f"hubtypes-{workshop_slug}.{user_slug}"
-
-
-def kube_storage(
-    mounts: tuple[Mount, ...],
-    *,
-    home_storage: str,
-    shared_volume: dict[str, Any],
-    pvc_name: str,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(volumes, volume_mounts) for the mounts; pure."""
-    volumes: dict[str, dict[str, Any]] = {}
-    vmounts: list[dict[str, Any]] = []
-    for m in mounts:
-        if m.kind == "home" and m.ephemeral:
-            volumes[HOME_VOLUME] = {"name": HOME_VOLUME, "emptyDir": {}}
-            vmounts.append({"name": HOME_VOLUME, "mountPath": m.target})
-        elif m.kind == "home" and home_storage == "pvc":
-            claim = {"persistentVolumeClaim": {"claimName": pvc_name}}
-            volumes[HOME_VOLUME] = {"name": HOME_VOLUME, **claim}
-            vmounts.append({"name": HOME_VOLUME, "mountPath": m.target})
-        else:
-            if not shared_volume:
-                raise ValueError(
-                    f"the {m.kind} folder needs c.HubTypeSpawnerMixin.kube_shared_volume"
-                )
-            volumes[STORAGE_VOLUME] = {"name": STORAGE_VOLUME, **shared_volume}
-            vm: dict[str, Any] = {"name": STORAGE_VOLUME, "mountPath": m.target}
-            vm["subPath"] = m.subpath
-            if m.read_only:
-                vm["readOnly"] = True
-            vmounts.append(vm)
-    return list(volumes.values()), vmounts
-
-
-def _entries(src: list[Any] | dict[str, Any]) -> list[tuple[str | None, dict[str, Any]]]:
-    if isinstance(src, dict):
-        return [(k, v) for k, v in src.items()]
-    return [(None, v) for v in src]
-
-
-def merge_storage(
-    volumes: list[Any] | dict[str, Any],
-    volume_mounts: list[Any] | dict[str, Any],
-    ours: tuple[list[dict[str, Any]], list[dict[str, Any]]],
-) -> tuple[list[Any] | dict[str, Any], list[Any] | dict[str, Any]]:
-    """The operator's volumes and mounts with ours merged in, each in its own shape."""
-    our_volumes, our_mounts = ours
-    our_paths = {m["mountPath"] for m in our_mounts}
-    our_names = {v["name"] for v in our_volumes}
-    kept_mounts = [
-        (k, m)
-        for k, m in _entries(volume_mounts)
-        if m.get("mountPath") not in our_paths and m.get("name") not in our_names
-    ]
-    displaced = {m.get("name") for _, m in _entries(volume_mounts)} - {
-        m.get("name") for _, m in kept_mounts
-    }
-    kept_volumes = [
-        (k, v)
-        for k, v in _entries(volumes)
-        if v.get("name") not in displaced and v.get("name") not in our_names
-    ]
-    new_volumes: list[Any] | dict[str, Any]
-    new_mounts: list[Any] | dict[str, Any]
-    if isinstance(volumes, dict):
-        new_volumes = {str(k): v for k, v in kept_volumes}
-        new_volumes.update({v["name"]: v for v in our_volumes})
-    else:
-        new_volumes = [v for _, v in kept_volumes] + our_volumes
-    if isinstance(volume_mounts, dict):
-        new_mounts = {str(k): m for k, m in kept_mounts}
-        new_mounts.update({f"{m['name']}:{m['mountPath']}": m for m in our_mounts})
-    else:
-        new_mounts = [m for _, m in kept_mounts] + our_mounts
-    return new_volumes, new_mounts
-
-
-class KubeBackend(Backend):
-    """For KubeSpawner (through :class:`HubTypesKubeSpawner`)."""
-
-    async def prepare(self, spawner: Any, res: Resolution, mounts: tuple[Mount, ...]) -> None:
-        if not hasattr(spawner, "_hubtypes_pvc_ensure"):
-            spawner._hubtypes_pvc_ensure = spawner.storage_pvc_ensure
-        home = mounts[0]
-        uses_pvc = spawner.kube_home_storage == "pvc" and not home.ephemeral
-        spawner.storage_pvc_ensure = spawner._hubtypes_pvc_ensure and uses_pvc
-        if uses_pvc and res.hub_type == HubType.workshop:
-            spawner.pvc_name = workshop_pvc_name(res.workshop_slug, res.user_slug)
-        self.apply(spawner)
-
-    def apply(self, spawner: Any) -> None:
-        """Merge the mounts into the spawner's traits (idempotent)."""
-        ours = kube_storage(
-            spawner.hubtypes_mounts,
-            home_storage=spawner.kube_home_storage,
-            shared_volume=dict(spawner.kube_shared_volume),
-            pvc_name=spawner.pvc_name,
-        )
-        spawner.volumes, spawner.volume_mounts = merge_storage(
-            spawner.volumes, spawner.volume_mounts, ours
-        )
-
-    async def remove_home(
-        self, spawner: Any, stored: dict[str, str], action: StorageAction
-    ) -> None:
-        policy = spawner._policies()[HubType(stored["type"])]
-        ephemeral = policy.on_stop == StorageAction.delete
-        from_pvc = spawner.kube_home_storage == "pvc"
-        if from_pvc and stored["type"] == HubType.workshop.value and not spawner.name:
-            spawner.pvc_name = workshop_pvc_name(stored["workshop"], stored["user"])
-        # KubeSpawner's own delete_forever (called after us) deletes the PVC iff this
-        spawner.delete_pvc = from_pvc and not ephemeral and action != StorageAction.keep
-        if ephemeral or action == StorageAction.keep:
-            return
-        if from_pvc and action == StorageAction.delete:
-            return  # KubeSpawner deletes the PVC
-        await run_cleanup_pod(
-            spawner.api,
-            self.cleanup_manifest(spawner, stored, action, from_pvc),
-            timeout=spawner.kube_cleanup_timeout,
-        )
-
-    def cleanup_manifest(
-        self, spawner: Any, stored: dict[str, str], action: StorageAction, from_pvc: bool
-    ) -> dict[str, Any]:
-        import time
-
-        archive: dict[str, Any] = {}
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        if action == StorageAction.archive:
-            volume = dict(spawner.kube_archive_volume) or dict(spawner.kube_shared_volume)
-            if not volume:
-                raise RuntimeError(
-                    "archiving needs c.HubTypeSpawnerMixin.kube_archive_volume "
-                    "or kube_shared_volume; nothing was deleted"
-                )
-            archive = {
-                "archive_volume": volume,
-                "archive_subpath": "" if spawner.kube_archive_volume else "_archive",
-                "archive_dir": posixpath.dirname(stored["home"]),
-                "archive_name": f"{stored['user']}-{stamp}",
-            }
-        if from_pvc:
-            source = {"persistentVolumeClaim": {"claimName": spawner.pvc_name}}
-        else:
-            source = dict(spawner.kube_shared_volume)
-        return cleanup_pod_manifest(
-            namespace=spawner.namespace,
-            image=spawner.kube_cleanup_image,
-            source_volume=source,
-            home=stored["home"],
-            from_pvc=from_pvc,
-            delete=not from_pvc,  # a PVC is deleted whole by KubeSpawner afterwards
-            **archive,
-        )
+from hubtypes.spawner.storage.kube import KubeStorage
 
 
 class HubTypesKubeSpawner(HubTypeSpawnerMixin, KubeSpawner):
-    """KubeSpawner with hub-type-aware storage (entry point ``hubtypes-kube``)."""
+    """KubeSpawner with hub-type-aware storage (entry point ``hubtypes-kube``).
+    Configure its own traits as ``c.HubTypesKubeSpawner.<trait>``."""
+
+    storage_backend = KubeStorage()
+
+    kube_home_storage = CaselessStrEnum(
+        ["pvc", "shared-volume"],
+        default_value="pvc",
+        help="""``pvc`` gives each user a PVC (KubeSpawner's own, renamed to
+        ``hubtypes-{workshop}.{user}`` for workshop users, created and deleted by
+        KubeSpawner); ``shared-volume`` puts every home on ``kube_shared_volume`` with a
+        subPath, removed on deletion by a short-lived cleanup pod.""",
+    ).tag(config=True)
+
+    kube_shared_volume = Dict(
+        help="""the volume (a Kubernetes volume source without ``name``, e.g.
+        ``{"persistentVolumeClaim": {"claimName": "hubtypes-nfs"}}``) holding
+        workshop materials and shared folders as subPaths, and homes too with
+        ``kube_home_storage = "shared-volume"``. Its layout is ``storage_root``'s.""",
+    ).tag(config=True)
+
+    kube_archive_volume = Dict(
+        help="""volume source for archives written by the cleanup pod (e.g.
+        a PVC). Empty: archives go to ``_archive/`` on ``kube_shared_volume``.""",
+    ).tag(config=True)
+
+    kube_cleanup_image = Unicode(
+        "busybox:1.36",
+        help="image of the cleanup pod (needs sh, tar, gzip, rm).",
+    ).tag(config=True)
+
+    kube_cleanup_timeout = Float(
+        300.0,
+        help="seconds to wait for the cleanup pod to finish before failing.",
+    ).tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        warn_moved_traits(self, "HubTypesKubeSpawner", KUBE_TRAITS)
 
     async def get_pod_manifest(self) -> Any:
         if self.hubtypes_resolution is not None:
             # again: profile_list overrides were applied after our start() ran
-            KubeBackend().apply(self)
+            KubeStorage().apply(self)
         return await super().get_pod_manifest()
 
 
-__all__ = [
-    "HubTypesKubeSpawner",
-    "KubeBackend",
-    "kube_storage",
-    "merge_storage",
-    "workshop_pvc_name",
-]
+KUBE_TRAITS = (
+    "kube_home_storage",
+    "kube_shared_volume",
+    "kube_archive_volume",
+    "kube_cleanup_image",
+    "kube_cleanup_timeout",
+)
+
+__all__ = ["HubTypesKubeSpawner"]

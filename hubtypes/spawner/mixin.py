@@ -17,15 +17,17 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jupyterhub.utils import maybe_future
 from tornado import web
-from traitlets import Bool, CaselessStrEnum, Dict, Float, Unicode
+from traitlets import Bool, CaselessStrEnum, Dict, TraitError, Unicode, validate
 from traitlets.config import LoggingConfigurable
 
 from hubtypes.clock import Clock, utcnow
 from hubtypes.records import AccountView
+from hubtypes.spawner.storage.base import StorageBackend
+from hubtypes.spawner.storage.local import LocalStorage
 from hubtypes.storage.hub_types import (
     DEFAULT_POLICIES,
     HubType,
@@ -38,9 +40,6 @@ from hubtypes.storage.hub_types import (
     spawn_environment,
 )
 from hubtypes.storage.mounts import Layout, Mount, plan_mounts, progress_messages
-
-if TYPE_CHECKING:
-    from hubtypes.spawner.storage.base import Backend
 
 
 class HubTypeSpawnerMixin(LoggingConfigurable):
@@ -115,56 +114,26 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
     ).tag(config=True)
 
     backend = CaselessStrEnum(
-        ["auto", "local", "kube", "docker"],
+        ["auto", "local", "system-users", "kube", "docker"],
         default_value="auto",
-        help="""Which storage adapter to use. ``auto`` picks it from the spawner class
-        the mixin is combined with.""",
+        help="""Which storage backend applies the mounts. ``auto`` (the default) uses the
+        one the spawner class names: local directories for the local spawners, volumes for
+        Docker, PVCs or subPaths for Kubernetes. Set it only for your own class that
+        combines the mixin with a spawner of one of those families, e.g. ``"docker"`` for
+        a DockerSpawner subclass (``system-users``: local directories owned by system
+        users, as for LocalProcessSpawner).""",
     ).tag(config=True)
 
-    # --- Kubernetes (KubeSpawner) ---
-    kube_home_storage = CaselessStrEnum(
-        ["pvc", "shared-volume"],
-        default_value="pvc",
-        help="""KubeSpawner: ``pvc`` gives each user a PVC (KubeSpawner's own, renamed to
-        ``hubtypes-{workshop}.{user}`` for workshop users, created and deleted by
-        KubeSpawner); ``shared-volume`` puts every home on ``kube_shared_volume`` with a
-        subPath, removed on deletion by a short-lived cleanup pod.""",
-    ).tag(config=True)
+    # the backend of the spawner family this class is for (each ready-made class sets it)
+    storage_backend: StorageBackend = LocalStorage(system_users=False)
 
-    kube_shared_volume = Dict(
-        help="""KubeSpawner: the volume (a Kubernetes volume source without ``name``, e.g.
-        ``{"persistentVolumeClaim": {"claimName": "hubtypes-nfs"}}``) holding
-        workshop materials and shared folders as subPaths, and homes too with
-        ``kube_home_storage = "shared-volume"``. Its layout is ``storage_root``'s.""",
-    ).tag(config=True)
-
-    kube_archive_volume = Dict(
-        help="""KubeSpawner: volume source for archives written by the cleanup pod (e.g.
-        a PVC). Empty: archives go to ``_archive/`` on ``kube_shared_volume``.""",
-    ).tag(config=True)
-
-    kube_cleanup_image = Unicode(
-        "busybox:1.36",
-        help="KubeSpawner: image of the cleanup pod (needs sh, tar, gzip, rm).",
-    ).tag(config=True)
-
-    kube_cleanup_timeout = Float(
-        300.0,
-        help="KubeSpawner: seconds to wait for the cleanup pod to finish before failing.",
-    ).tag(config=True)
-
-    # --- Docker (DockerSpawner) ---
-    docker_host_root = Unicode(
-        "",
-        help="""DockerSpawner: path of ``storage_root`` on the Docker host, if the hub
-        runs in a container that sees it elsewhere. Default: ``storage_root``.""",
-    ).tag(config=True)
-
-    container_uid = Unicode(
-        "1000",
-        help="""DockerSpawner: uid:gid (or uid) owning new folders, so the container's
-        user (jovyan, 1000:100 in the Jupyter images) can write them.""",
-    ).tag(config=True)
+    @validate("policy_overrides")
+    def _check_policy_overrides(self, proposal: Any) -> dict[str, Any]:
+        try:
+            apply_overrides(DEFAULT_POLICIES, proposal["value"])
+        except ValueError as e:
+            raise TraitError(f"c.HubTypeSpawnerMixin.policy_overrides: {e}") from None
+        return dict(proposal["value"])
 
     # set by start(), kept in the spawner's state: where this server's storage lives
     hubtypes_resolution: Resolution | None = None
@@ -194,27 +163,12 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
     def hubtypes_archive_root(self) -> str:
         return self.archive_root or os.path.join(self.storage_root, "_archive")
 
-    def hubtypes_backend(self) -> Backend:
+    def hubtypes_backend(self) -> StorageBackend:
+        """The storage backend: the class's own, unless `backend` names another."""
         name = self.backend.lower()
         if name == "auto":
-            mro = {cls.__name__ for cls in type(self).__mro__}
-            if "KubeSpawner" in mro:
-                name = "kube"
-            elif mro & {"DockerSpawner", "SwarmSpawner", "SystemUserSpawner"}:
-                name = "docker"
-            else:
-                name = "local"
-        if name == "kube":
-            from hubtypes.spawner.kube import KubeBackend
-
-            return KubeBackend()
-        if name == "docker":
-            from hubtypes.spawner.docker import DockerBackend
-
-            return DockerBackend()
-        from hubtypes.spawner.local import LocalBackend
-
-        return LocalBackend()
+            return self.storage_backend
+        return _named_backend(name)
 
     # ----- who is this user? -----
 
@@ -222,7 +176,7 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         """The user's hubtypes account (with its workshop), or None if hubtypes
         does not know them. Runs the query in a thread: the hub's event loop must
         never wait for a database."""
-        from hubtypes.db.engine import HubTypesDatabase
+        from hubtypes.db.database import HubTypesDatabase
         from hubtypes.db.queries.accounts import account_view  # type: ignore[import-not-found,unused-ignore]
 
         config_holder = HubTypesDatabase(parent=self)
@@ -372,6 +326,19 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         )
         await self.hubtypes_backend().remove_home(self, stored, action)
         await maybe_future(super().delete_forever())  # type: ignore[misc]
+
+
+def _named_backend(name: str) -> StorageBackend:
+    """The storage backend a `backend` setting names (imported only when named)."""
+    if name == "kube":
+        from hubtypes.spawner.storage.kube import KubeStorage
+
+        return KubeStorage()
+    if name == "docker":
+        from hubtypes.spawner.storage.docker import DockerStorage
+
+        return DockerStorage()
+    return LocalStorage(system_users=name == "system-users")
 
 
 __all__ = ["HubTypeSpawnerMixin"]

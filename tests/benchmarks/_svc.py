@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(TESTS), str(TESTS / "service")]
+sys.path[:0] = [str(TESTS)]
 
 import svchub  # noqa: E402
 from realhub import RealHub  # noqa: E402

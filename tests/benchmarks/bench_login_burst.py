@@ -26,10 +26,11 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from realhub import RealHub  # noqa: E402
 
-from hubtypes import store  # noqa: E402
 from hubtypes.cli.chp import find_configurable_http_proxy  # noqa: E402
-from hubtypes.db.engine import Database  # noqa: E402
+from hubtypes.db.database import Database  # noqa: E402
 from hubtypes.db.models import Role  # noqa: E402
+from hubtypes.db.queries.accounts import create_accounts
+from hubtypes.db.queries.workshops import create_workshop
 
 COMMON = 'c.JupyterHub.default_url = "/hub/home"\n'
 SHARED_PASSWORD = "workshop-password-2026"
@@ -96,12 +97,12 @@ def main() -> None:
         db_url = f"sqlite:///{root / 'hubtypes.sqlite'}"
         now = datetime.now(timezone.utc)
         with Database(db_url).session() as session:
-            store.create_workshop(
+            create_workshop(
                 session, slug="bench", title="bench", starts_at=now - timedelta(hours=1),
                 ends_at=now + timedelta(days=1), delete_after=now + timedelta(days=2),
                 created_by="bench", now=now,
             )  # fmt: skip
-            creds = store.create_accounts(
+            creds = create_accounts(
                 session, usernames=[f"p{i:04d}" for i in range(n + 5)], workshop="bench",
                 role=Role.participant, expires_at=None, created_by="bench", now=now,
             )  # fmt: skip

@@ -28,7 +28,7 @@ from realhub import RealHub  # noqa: E402
 
 from hubtypes.cli.chp import find_configurable_http_proxy  # noqa: E402
 from hubtypes.clock import to_db  # noqa: E402
-from hubtypes.db.engine import Database  # noqa: E402
+from hubtypes.db.database import Database  # noqa: E402
 from hubtypes.db.models import Account, Role, Workshop  # noqa: E402
 
 COMMON = f"""

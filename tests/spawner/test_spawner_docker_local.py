@@ -39,7 +39,7 @@ async def test_docker_volumes_and_folders(tmp_path: Path):
     c = Config()
     (tmp_path / "store").mkdir()  # the hub's view of the host's /host/hubtypes
     c.HubTypeSpawnerMixin.storage_root = str(tmp_path / "store")
-    c.HubTypeSpawnerMixin.docker_host_root = "/host/hubtypes"
+    c.HubTypesDockerSpawner.docker_host_root = "/host/hubtypes"
     c.DockerSpawner.volumes = {"conda-cache": "/opt/conda/pkgs", "old-home": "/home/jovyan"}
     user = types.SimpleNamespace(name="alice", id=1, url="/user/alice/")
     sp = with_lookup(

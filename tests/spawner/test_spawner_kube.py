@@ -12,7 +12,8 @@ import pytest
 from traitlets.config import Config
 
 from hubtypes.records import AccountView, WorkshopView
-from hubtypes.spawner.kube import HubTypesKubeSpawner, merge_storage
+from hubtypes.spawner.kube import HubTypesKubeSpawner
+from hubtypes.spawner.storage.kube import merge_storage
 from hubtypes.spawner.storage.kube_cleanup import SCRIPT
 
 NOW = datetime.now(timezone.utc)
@@ -56,7 +57,7 @@ def make_spawner(
     c.KubeSpawner.namespace = "hubtypes"
     c.KubeSpawner.storage_pvc_ensure = True
     c.KubeSpawner.storage_capacity = "1Gi"
-    c.HubTypeSpawnerMixin.kube_shared_volume = NFS
+    c.HubTypesKubeSpawner.kube_shared_volume = NFS
     for key, value in traits.items():
         cls = "KubeSpawner" if key in ("volumes", "volume_mounts", "profile_list") else None
         setattr(c[cls or "HubTypeSpawnerMixin"], key, value)

@@ -18,7 +18,7 @@ import requests
 from realhub import HubFactory, RealHub
 
 from hubtypes.clock import to_db
-from hubtypes.db.engine import Database
+from hubtypes.db.database import Database
 from hubtypes.db.models import Account, Role, Workshop
 
 NOW = datetime.now(timezone.utc)

@@ -2,7 +2,6 @@
 
 from alembic import context
 
-from hubtypes.db import reset_models  # noqa: F401 (the workshop service's tables)
 from hubtypes.db.models import Base
 from hubtypes.db.schema import VERSION_TABLE
 

@@ -16,30 +16,13 @@ from sqlalchemy.orm import Session
 
 from hubtypes.access import throttle
 from hubtypes.clock import as_utc, to_db
-from hubtypes.db.models import Account, ThrottleEntry, Workshop
-from hubtypes.records import AccountView, WorkshopView
+from hubtypes.db.models import Account, ThrottleEntry
+from hubtypes.db.queries.views import account_view, select_accounts
+from hubtypes.records import AccountView
 
 Executor = Connection | Session
 
-_ACCOUNT = (
-    select(
-        Account.username,
-        Account.role,
-        Account.expires_at,
-        Account.disabled,
-        Account.last_login_at,
-        Account.created_at,
-        Account.created_by,
-        Account.code_hash,
-        Workshop.slug,
-        Workshop.title,
-        Workshop.starts_at,
-        Workshop.ends_at,
-        Workshop.delete_after,
-    )
-    .outerjoin(Workshop)
-    .where(Account.username == bindparam("username"))
-)
+_ACCOUNT = select_accounts(Account.code_hash).where(Account.username == bindparam("username"))
 _COUNTERS = select(ThrottleEntry.key, ThrottleEntry.failures, ThrottleEntry.window_start).where(
     ThrottleEntry.key.in_(bindparam("keys", expanding=True))
 )
@@ -75,26 +58,7 @@ def account_for_login(db: Executor, username: str) -> tuple[AccountView, str] | 
     row = db.execute(_ACCOUNT, {"username": username}).one_or_none()
     if row is None:
         return None
-    workshop = None
-    if row.slug is not None:
-        workshop = WorkshopView(
-            slug=row.slug,
-            title=row.title,
-            starts_at=as_utc(row.starts_at),
-            ends_at=as_utc(row.ends_at),
-            delete_after=as_utc(row.delete_after),
-        )
-    view = AccountView(
-        username=row.username,
-        role=row.role.value,
-        workshop=workshop,
-        expires_at=as_utc(row.expires_at) if row.expires_at else None,
-        disabled=row.disabled,
-        last_login_at=as_utc(row.last_login_at) if row.last_login_at else None,
-        created_at=as_utc(row.created_at),
-        created_by=row.created_by,
-    )
-    return view, row.code_hash
+    return account_view(row), row.code_hash
 
 
 def throttle_counters(db: Executor, keys: Sequence[str]) -> dict[str, throttle.Counter]:

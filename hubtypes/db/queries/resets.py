@@ -1,140 +1,23 @@
-"""The workshop service's reads and writes of hubtypes' database.
+"""Workshop resets, persisted before anything is deleted so a crashed one resumes.
 
-Like :mod:`hubtypes.db.queries.accounts`: each function takes an open session (one
-transaction) and an explicit ``now``, and none commits.
+``state`` is ``running`` until every planned user is gone, then ``done`` or ``failed``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from hubtypes.clock import as_utc, to_db
-from hubtypes.db.models import Account, Role, Workshop
-from hubtypes.db.queries.accounts import (
-    StoreError,
-    _account_view,
-    audit,
-    require_workshop,
-    workshop_view,
-)
-from hubtypes.db.reset_models import AccountLock, Reset
-from hubtypes.records import AccountView, WorkshopView
+from hubtypes.db.models import Reset
+from hubtypes.db.queries.audit import audit
 
 RUNNING = "running"
 DONE = "done"
 FAILED = "failed"
-
-
-# --- workshops ------------------------------------------------------------------
-
-
-def update_workshop(
-    session: Session,
-    slug: str,
-    *,
-    title: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    delete_after: datetime,
-    actor: str,
-    now: datetime,
-) -> WorkshopView:
-    """Change a workshop's title and dates (already validated)."""
-    workshop = require_workshop(session, slug)
-    before = workshop_view(workshop)
-    workshop.title = title
-    workshop.starts_at = to_db(starts_at)
-    workshop.ends_at = to_db(ends_at)
-    workshop.delete_after = to_db(delete_after)
-    after = workshop_view(workshop)
-    changes = {
-        key: [str(getattr(before, key)), str(getattr(after, key))]
-        for key in ("title", "starts_at", "ends_at", "delete_after")
-        if getattr(before, key) != getattr(after, key)
-    }
-    audit(session, actor=actor, action="workshop.update", target=slug, now=now, details=changes)
-    return after
-
-
-def all_workshops(session: Session) -> list[WorkshopView]:
-    return [workshop_view(w) for w in session.scalars(select(Workshop).order_by(Workshop.slug))]
-
-
-def workshop_accounts(session: Session) -> list[AccountView]:
-    """Every account that belongs to a workshop (for the lifecycle task)."""
-    stmt = (
-        select(Account)
-        .options(joinedload(Account.workshop))
-        .where(Account.workshop_id.is_not(None))
-        .order_by(Account.username)
-    )
-    return [_account_view(a) for a in session.scalars(stmt)]
-
-
-def instructs(session: Session, username: str) -> set[str]:
-    """Slugs of the workshops ``username`` is an instructor of."""
-    stmt = (
-        select(Workshop.slug)
-        .join(Account, Account.workshop_id == Workshop.id)
-        .where(Account.username == username, Account.role == Role.instructor)
-    )
-    return set(session.scalars(stmt))
-
-
-def update_account(
-    session: Session,
-    slug: str,
-    username: str,
-    *,
-    actor: str,
-    now: datetime,
-    expires_at: datetime | None = None,
-    clear_expiry: bool = False,
-    disabled: bool | None = None,
-) -> AccountView:
-    """Extend (own expiry) or disable/enable one account of workshop ``slug``."""
-    workshop = require_workshop(session, slug)
-    account = session.scalars(
-        select(Account)
-        .options(joinedload(Account.workshop))
-        .where(Account.username == username, Account.workshop_id == workshop.id)
-    ).one_or_none()
-    if account is None:
-        raise StoreError("username", f"workshop {slug!r} has no account {username!r}")
-    details: dict[str, Any] = {}
-    if clear_expiry:
-        account.expires_at = None
-        details["expires_at"] = None
-    elif expires_at is not None:
-        account.expires_at = to_db(expires_at)
-        details["expires_at"] = as_utc(expires_at).isoformat()
-    if disabled is not None:
-        account.disabled = disabled
-        details["disabled"] = disabled
-    audit(session, actor=actor, action="account.update", target=username, now=now, details=details)
-    session.flush()
-    return _account_view(account)
-
-
-def disable_accounts(session: Session, usernames: Sequence[str]) -> None:
-    """Disable accounts at once (a reset stops new logins before it deletes)."""
-    if usernames:
-        session.execute(
-            update(Account).where(Account.username.in_(list(usernames))).values(disabled=True)
-        )
-
-
-def existing_accounts(session: Session, usernames: Iterable[str]) -> set[str]:
-    names = list(usernames)
-    return set(session.scalars(select(Account.username).where(Account.username.in_(names))))
-
-
-# --- resets ---------------------------------------------------------------------
 
 
 def start_reset(
@@ -223,34 +106,3 @@ def finish_reset(
         now=now,
         details={"progress": progress, **({"error": error} if error else {})},
     )
-
-
-# --- lock marks -----------------------------------------------------------------
-
-
-def lock_marks(session: Session) -> set[str]:
-    return set(session.scalars(select(AccountLock.username)))
-
-
-def add_lock_marks(
-    session: Session, workshop: str, usernames: Sequence[str], *, actor: str, now: datetime
-) -> None:
-    if not usernames:
-        return
-    session.execute(
-        insert(AccountLock),
-        [{"username": u, "workshop": workshop, "locked_at": to_db(now)} for u in usernames],
-    )
-    audit(
-        session,
-        actor=actor,
-        action="accounts.lock",
-        target=workshop,
-        now=now,
-        details={"usernames": list(usernames), "count": len(usernames)},
-    )
-
-
-def remove_lock_marks(session: Session, usernames: Sequence[str]) -> None:
-    if usernames:
-        session.execute(delete(AccountLock).where(AccountLock.username.in_(list(usernames))))

@@ -15,10 +15,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from hubtypes.services.workshop.authz import ADMIN_SCOPE, INSTRUCT_SCOPE
+
 INSTRUCTORS_GROUP = "hubtypes-instructors"
 SERVICE_NAME = "workshop"
-ADMIN_SCOPE = "custom:workshops:admin"
-INSTRUCT_SCOPE = "custom:workshops:instruct"
 
 CUSTOM_SCOPES = {
     ADMIN_SCOPE: {
@@ -56,7 +56,7 @@ def roles(service: str = SERVICE_NAME) -> list[dict[str, Any]]:
 
 
 def _is_instructor(authenticator: Any, username: str) -> bool:
-    from hubtypes.db.engine import HubTypesDatabase
+    from hubtypes.db.database import HubTypesDatabase
     from hubtypes.db.queries.accounts import account_view
 
     database = getattr(authenticator, "database", None)

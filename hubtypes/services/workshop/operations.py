@@ -1,9 +1,9 @@
-"""What the workshop service does: shared by its JSON API and its pages.
+"""What the workshop service does with workshops and accounts: shared by its API and pages.
 
-Every operation validates first (raising :class:`~hubtypes.inputs.InputError`
-or :class:`~hubtypes.db.queries.accounts.StoreError`, both naming the field) and writes
-hubtypes' database in one transaction; the hub is reached only through
-:class:`~hubtypes.hub.client.HubAPI`. Resets and locks live in :mod:`.runner`.
+Every operation authorizes first, then validates (raising the errors of
+:mod:`hubtypes.errors`, which name the field), then writes hubtypes' database in one
+transaction; the hub is reached only through :class:`~hubtypes.hub.client.HubAPI`.
+Resets, locks and the periodic lifecycle pass live in :mod:`.resets`.
 """
 
 from __future__ import annotations
@@ -12,52 +12,52 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any, TypeVar
 
-from hubtypes.access.expiry import account_status
-from hubtypes.clock import Clock, human
-from hubtypes.db.engine import Database
+from hubtypes.access.names import GroupNames
+from hubtypes.clock import Clock
+from hubtypes.db.database import Database
 from hubtypes.db.models import Role
-from hubtypes.db.queries import accounts as store
-from hubtypes.db.queries import resets as wstore
+from hubtypes.db.queries.accounts import (
+    create_accounts,
+    instructed_workshops,
+    list_accounts,
+    update_account,
+    usernames_with_prefix,
+)
+from hubtypes.db.queries.audit import select_audit, workshop_events
+from hubtypes.db.queries.resets import purged_workshops
+from hubtypes.db.queries.workshops import (
+    create_workshop,
+    find_workshop,
+    list_workshops,
+    require_workshop,
+    update_workshop,
+)
+from hubtypes.errors import Conflict, Forbidden, InputError
 from hubtypes.hub.client import HubAPI, HubAPIError
 from hubtypes.inputs import (
-    InputError,
-    check_count,
     check_expiry,
+    check_names_or_count,
     check_usernames,
     check_workshop,
     parse_when,
     plan_usernames,
+    split_names,
 )
-from hubtypes.lifecycle.workshops import WorkshopStatus, group_properties, workshop_status
-from hubtypes.records import AccountView, WorkshopView
+from hubtypes.lifecycle.workshops import group_properties, workshop_status
+from hubtypes.records import AccountView, NewCredential, WorkshopView
 from hubtypes.services.workshop.authz import Action, Identity, allowed, visible
+from hubtypes.services.workshop.shapes import account_json, audit_json, workshop_json
 
 T = TypeVar("T")
-log = logging.getLogger("hubtypes.workshop")
-
-
-class Forbidden(Exception):
-    """The identity may not do this (HTTP 403)."""
-
-
-class Conflict(Exception):
-    """The request cannot apply to the workshop in its current state (HTTP 409)."""
+log = logging.getLogger("hubtypes.services.workshop")
 
 
 @dataclass
-class GroupNames:
-    members: str = "workshop-{slug}"
-    instructors: str = "workshop-{slug}-instructors"
+class Operations:
+    """The service's database, hub client and clock, and what it does with them."""
 
-    def of(self, slug: str) -> tuple[str, str]:
-        return self.members.format(slug=slug), self.instructors.format(slug=slug)
-
-
-@dataclass
-class Ops:
     db: Database
     hub: HubAPI
     clock: Clock
@@ -80,21 +80,18 @@ class Ops:
     # --- authorization ----------------------------------------------------------------
 
     async def authorize(self, who: Identity, action: Action, slug: str | None = None) -> None:
-        instructs = set() if who.is_admin else await self.tx(wstore.instructs, who.name)
+        instructs = set() if who.is_admin else await self.tx(instructed_workshops, who.name)
         if not allowed(who, action, slug, instructs):
             what = f" workshop {slug!r}" if slug else ""
             raise Forbidden(f"{who.name} may not {action.value}{what}")
 
     # --- workshops --------------------------------------------------------------------
 
-    def _status_of(self, session: Any, view: WorkshopView, purged: set[str]) -> WorkshopStatus:
-        return workshop_status(view, self.clock(), purged=view.slug in purged)
-
     async def workshops(self, who: Identity) -> list[dict[str, Any]]:
         def read(session: Any) -> tuple[list, set[str], set[str]]:
-            rows = store.list_workshops(session)
-            instructs = set() if who.is_admin else wstore.instructs(session, who.name)
-            return rows, wstore.purged_workshops(session), instructs
+            rows = list_workshops(session)
+            instructs = set() if who.is_admin else instructed_workshops(session, who.name)
+            return rows, purged_workshops(session), instructs
 
         rows, purged, instructs = await self.tx(read)
         if not who.is_admin and not allowed(who, Action.list, None, instructs):
@@ -111,11 +108,11 @@ class Ops:
         await self.authorize(who, Action.view, slug)
 
         def read(session: Any) -> dict[str, Any]:
-            view = store.workshop_view(store.require_workshop(session, slug))
+            view = find_workshop(session, slug)
             counts: dict[str, int] = {}
-            for account in store.list_accounts(session, slug):
+            for account in list_accounts(session, slug):
                 counts[account.role] = counts.get(account.role, 0) + 1
-            purged = slug in wstore.purged_workshops(session)
+            purged = slug in purged_workshops(session)
             return workshop_json(view, workshop_status(view, self.clock(), purged=purged), counts)
 
         return await self.tx(read)
@@ -133,11 +130,11 @@ class Ops:
         )
         instructors = _names(body.get("instructors"), "instructors")
 
-        def write(session: Any) -> tuple[WorkshopView, list[store.NewCredential]]:
-            view = store.create_workshop(session, **asdict(data), created_by=who.name, now=now)
+        def write(session: Any) -> tuple[WorkshopView, list[NewCredential]]:
+            view = create_workshop(session, **asdict(data), created_by=who.name, now=now)
             creds = []
             if instructors:
-                creds = store.create_accounts(
+                creds = create_accounts(
                     session,
                     usernames=instructors,
                     workshop=data.slug,
@@ -151,7 +148,7 @@ class Ops:
         view, creds = await self.tx(write)
         await self.sync_group(view.slug)
         result = workshop_json(view, workshop_status(view, now, purged=False), {})
-        result["credentials"] = [credential_json(c) for c in creds]
+        result["credentials"] = [c.as_dict() for c in creds]
         return result
 
     async def update_workshop(
@@ -162,7 +159,7 @@ class Ops:
         await self._refuse_purged(slug)
 
         def write(session: Any) -> WorkshopView:
-            current = store.workshop_view(store.require_workshop(session, slug))
+            current = find_workshop(session, slug)
             data = check_workshop(
                 slug,
                 _text(body, "title", current.title),
@@ -171,7 +168,7 @@ class Ops:
                 _text(body, "delete_after", current.delete_after.isoformat()),
                 now,
             )
-            return wstore.update_workshop(
+            return update_workshop(
                 session,
                 slug,
                 title=data.title,
@@ -188,11 +185,11 @@ class Ops:
 
     async def _refuse_purged(self, slug: str) -> None:
         def read(session: Any) -> bool:
-            store.require_workshop(session, slug)
-            return slug in wstore.purged_workshops(session)
+            require_workshop(session, slug)
+            return slug in purged_workshops(session)
 
         if await self.tx(read):
-            raise Conflict(f"workshop {slug!r} has been purged; create a new workshop")
+            raise Conflict("workshop", f"workshop {slug!r} has been purged; create a new workshop")
 
     async def sync_group(self, slug: str) -> None:
         """Create the workshop's hub groups if needed and mirror it in their properties.
@@ -203,8 +200,8 @@ class Ops:
         async with self._group_lock:
 
             def read(session: Any) -> tuple[WorkshopView, bool]:
-                view = store.workshop_view(store.require_workshop(session, slug))
-                return view, slug in wstore.purged_workshops(session)
+                view = find_workshop(session, slug)
+                return view, slug in purged_workshops(session)
 
             view, purged = await self.tx(read)
             props = group_properties(view, workshop_status(view, self.clock(), purged=purged))
@@ -225,14 +222,14 @@ class Ops:
 
     async def accounts(self, who: Identity, slug: str) -> list[dict[str, Any]]:
         await self.authorize(who, Action.view, slug)
-        views = await self.tx(store.list_accounts, slug)
+        views = await self.tx(list_accounts, slug)
         active = {u["name"] async for u in self.hub.paginate("/users", {"state": "active"})}
         now = self.clock()
         return [account_json(v, now, running=v.username in active) for v in views]
 
     async def create_accounts(
         self, who: Identity, slug: str, body: Mapping[str, Any]
-    ) -> list[store.NewCredential]:
+    ) -> list[NewCredential]:
         await self.authorize(who, Action.create_accounts, slug)
         await self._refuse_purged(slug)
         now = self.clock()
@@ -242,13 +239,7 @@ class Ops:
         role = Role(role_name)
         expires = parse_when(str(body["expires"]), "expires", now) if body.get("expires") else None
         usernames = _names(body.get("usernames"), "usernames")
-        count = body.get("count")
-        if usernames and count is not None:
-            raise InputError("usernames", "give either usernames or count, not both")
-        if not usernames:
-            if not isinstance(count, int) or isinstance(count, bool):
-                raise InputError("count", "give a whole number of accounts to create")
-            check_count(count)
+        count = check_names_or_count(usernames, body.get("count"))
         prefix = _text(body, "prefix", f"{slug}-") or f"{slug}-"
         # a name the hub already has (e.g. a community user's) must never get a code
         hub_names: set[str] = set()
@@ -263,13 +254,13 @@ class Ops:
                 if u["name"].startswith(prefix)
             }
 
-        def write(session: Any) -> list[store.NewCredential]:
-            workshop = store.workshop_view(store.require_workshop(session, slug))
+        def write(session: Any) -> list[NewCredential]:
+            workshop = find_workshop(session, slug)
             check_expiry(expires, workshop.delete_after, now)
             names = usernames or plan_usernames(
-                prefix, int(count or 0), store.usernames_with_prefix(session, prefix) | hub_names
+                prefix, int(count or 0), usernames_with_prefix(session, prefix) | hub_names
             )
-            return store.create_accounts(
+            return create_accounts(
                 session,
                 usernames=names,
                 workshop=slug,
@@ -303,9 +294,9 @@ class Ops:
             raise InputError("disabled", "true or false")
 
         def write(session: Any) -> AccountView:
-            workshop = store.workshop_view(store.require_workshop(session, slug))
+            workshop = find_workshop(session, slug)
             check_expiry(expires, workshop.delete_after, now)
-            return wstore.update_account(
+            return update_account(
                 session,
                 slug,
                 username,
@@ -325,70 +316,17 @@ class Ops:
             await self.authorize(who, Action.view, slug)
 
         def read(session: Any) -> list[dict[str, Any]]:
-            events = list(session.scalars(store.select_audit(target=slug, limit=limit)))
-            if slug is not None:  # the events about its accounts, too
-                names = {a.username for a in store.list_accounts(session, slug)}
-                more = store.select_audit(limit=limit * 5)
-                events += [
-                    e
-                    for e in session.scalars(more)
-                    if e.target in names or (e.details or {}).get("workshop") == slug
-                ]
-                events = sorted({e.id: e for e in events}.values(), key=lambda e: -e.id)
-            return [audit_json(e) for e in events[:limit]]
+            if slug is None:
+                events = list(session.scalars(select_audit(limit=limit)))
+            else:
+                names = {a.username for a in list_accounts(session, slug)}
+                events = workshop_events(session, slug, names, limit)
+            return [audit_json(e) for e in events]
 
         return await self.tx(read)
 
 
-# --- JSON shapes ------------------------------------------------------------------------
-
-
-def workshop_json(
-    view: WorkshopView, status: WorkshopStatus, counts: Mapping[str, int]
-) -> dict[str, Any]:
-    return {
-        "slug": view.slug,
-        "title": view.title,
-        "starts_at": view.starts_at.isoformat(),
-        "ends_at": view.ends_at.isoformat(),
-        "delete_after": view.delete_after.isoformat(),
-        "status": status.value,
-        "counts": dict(counts),
-    }
-
-
-def account_json(view: AccountView, now: datetime, *, running: bool) -> dict[str, Any]:
-    status = account_status(view, now)
-    return {
-        "username": view.username,
-        "role": view.role,
-        "status": status.state.value,
-        "expires_at": view.expires_at.isoformat() if view.expires_at else None,
-        "disabled": view.disabled,
-        "last_login_at": view.last_login_at.isoformat() if view.last_login_at else None,
-        "server_running": running,
-    }
-
-
-def credential_json(c: store.NewCredential) -> dict[str, Any]:
-    return {
-        "username": c.username,
-        "code": c.code,
-        "role": c.role,
-        "workshop": c.workshop,
-        "expires_at": c.expires_at.isoformat() if c.expires_at else None,
-    }
-
-
-def audit_json(e: Any) -> dict[str, Any]:
-    return {
-        "at": e.at.isoformat() + "Z",
-        "when": human(e.at),
-        "actor": e.actor,
-        "action": e.action,
-        "target": e.target,
-        "details": e.details or {},
-    }
+# --- reading request bodies --------------------------------------------------
 
 
 def _text(body: Mapping[str, Any], key: str, default: str | None = None) -> str:
@@ -404,7 +342,7 @@ def _names(value: Any, key: str) -> list[str]:
     if value in (None, "", []):
         return []
     if isinstance(value, str):
-        value = [n.strip() for n in value.replace("\n", ",").split(",") if n.strip()]
+        value = split_names(value)
     if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
         raise InputError(key, "a list of usernames")
     return check_usernames(value)

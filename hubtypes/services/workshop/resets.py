@@ -24,20 +24,45 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hubtypes.db.queries import accounts as store
-from hubtypes.db.queries import resets as wstore
-from hubtypes.hub.client import HubAPIError, running_servers
-from hubtypes.lifecycle.reset_plan import HubUser, ResetOptions, ResetPlan, plan_reset
-from hubtypes.lifecycle.workshops import decide
+from hubtypes.db.queries.accounts import (
+    delete_account,
+    disable_accounts,
+    existing_usernames,
+    list_accounts,
+    workshop_accounts,
+)
+from hubtypes.db.queries.audit import audit
+from hubtypes.db.queries.locks import add_lock_marks, lock_marks, remove_lock_marks
+from hubtypes.db.queries.resets import (
+    DONE,
+    RUNNING,
+    finish_reset,
+    get_reset,
+    latest_reset,
+    purged_workshops,
+    reset_json,
+    running_resets,
+    set_progress,
+    start_reset,
+)
+from hubtypes.db.queries.workshops import all_workshops, require_workshop
+from hubtypes.errors import Conflict, InputError
+from hubtypes.hub.client import HubAPIError
+from hubtypes.hub.servers import stop_servers_and_wait
+from hubtypes.lifecycle.reset_plan import ResetOptions, ResetPlan, plan_reset, workshop_folders
+from hubtypes.lifecycle.workshops import workshop_actions
+from hubtypes.records import HubUser, running_servers
 from hubtypes.services.workshop.authz import Action, Identity
-from hubtypes.services.workshop.operations import Conflict, Ops
+from hubtypes.services.workshop.operations import Operations
 
-log = logging.getLogger("hubtypes.workshop")
+log = logging.getLogger("hubtypes.services.workshop")
 
 
 @dataclass
-class Runner:
-    ops: Ops
+class Resets:
+    """Runs resets (from the API, the pages or the lifecycle pass) and locks accounts."""
+
+    ops: Operations
     concurrency: int = 8
     stop_concurrency: int = 64
     stop_timeout: float = 120.0
@@ -57,7 +82,7 @@ class Runner:
         }
 
     async def plan(self, slug: str, options: ResetOptions) -> ResetPlan:
-        accounts = await self.ops.tx(store.list_accounts, slug)
+        accounts = await self.ops.tx(list_accounts, slug)
         models = await self.hub_users()
         members, _ = self.ops.groups.of(slug)
         return plan_reset(
@@ -70,7 +95,7 @@ class Runner:
 
     async def preview(self, who: Identity, slug: str, options: ResetOptions) -> ResetPlan:
         await self.ops.authorize(who, Action.reset, slug)
-        await self.ops.tx(store.require_workshop, slug)
+        await self.ops.tx(require_workshop, slug)
         return await self.plan(slug, options)
 
     # --- starting and resuming ----------------------------------------------------------
@@ -83,28 +108,27 @@ class Runner:
         if who is not None:
             await self.ops.authorize(who, Action.reset, slug)
             if confirm != slug:
-                from hubtypes.inputs import InputError
-
                 raise InputError("confirm", f"type the workshop's slug ({slug}) to confirm")
-        await self.ops.tx(store.require_workshop, slug)
-        running = await self.ops.tx(wstore.latest_reset, slug)
-        if running is not None and running.state == wstore.RUNNING:
+        await self.ops.tx(require_workshop, slug)
+        running = await self.ops.tx(latest_reset, slug)
+        if running is not None and running.state == RUNNING:
             self.resume(running.id)  # already under way: join it
-            return wstore.reset_json(running) | {"noop": False}
+            return reset_json(running) | {"noop": False}
         plan = await self.plan(slug, options)
-        if plan.empty and running is not None and running.state == wstore.DONE:
-            return wstore.reset_json(running) | {"noop": True}
+        if plan.empty and running is not None and running.state == DONE:
+            return reset_json(running) | {"noop": True}
         now = self.ops.clock()
 
         def persist(session: Any) -> int:
-            wstore.disable_accounts(session, plan.usernames)
-            return wstore.start_reset(session, slug, plan.to_json(), actor=actor, now=now)
+            disable_accounts(session, plan.usernames)
+            return start_reset(session, slug, plan.to_json(), actor=actor, now=now)
 
         reset_id = await self.ops.tx(persist)
+        log.info(f"Reset {reset_id} of workshop {slug!r} started by {actor}: {plan.counts()}")
         self.resume(reset_id)
-        reset = await self.ops.tx(wstore.get_reset, reset_id)
+        reset = await self.ops.tx(get_reset, reset_id)
         assert reset is not None
-        return wstore.reset_json(reset) | {"noop": False}
+        return reset_json(reset) | {"noop": False}
 
     def resume(self, reset_id: int) -> asyncio.Task:
         task = self.tasks.get(reset_id)
@@ -113,15 +137,15 @@ class Runner:
         return task
 
     async def resume_all(self) -> None:
-        for reset in await self.ops.tx(wstore.running_resets):
+        for reset in await self.ops.tx(running_resets):
             log.info(f"Resuming reset {reset.id} of workshop {reset.workshop!r}")
             self.resume(reset.id)
 
     # --- execution ----------------------------------------------------------------------
 
     async def execute(self, reset_id: int) -> None:
-        reset = await self.ops.tx(wstore.get_reset, reset_id)
-        if reset is None or reset.state != wstore.RUNNING:
+        reset = await self.ops.tx(get_reset, reset_id)
+        if reset is None or reset.state != RUNNING:
             return
         slug, plan, actor = reset.workshop, dict(reset.plan), reset.actor
         names = [u["name"] for u in plan.get("delete", [])]
@@ -132,13 +156,13 @@ class Runner:
             nonlocal last_write
             if force or time.monotonic() - last_write > 0.25:
                 last_write = time.monotonic()
-                await self.ops.tx(wstore.set_progress, reset_id, dict(progress))
+                await self.ops.tx(set_progress, reset_id, dict(progress))
 
         try:
-            await self.ops.tx(wstore.disable_accounts, names)  # again: resuming is idempotent
+            await self.ops.tx(disable_accounts, names)  # again: resuming is idempotent
             present = await self.hub_users(names)
             progress["deleted"] = len(names) - len(
-                set(present) | await self.ops.tx(wstore.existing_accounts, names)
+                set(present) | await self.ops.tx(existing_usernames, names)
             )
             running = {n: running_servers(m) for n, m in present.items() if running_servers(m)}
             progress["servers"] = sum(len(s) for s in running.values())
@@ -175,7 +199,7 @@ class Runner:
                 if isinstance(result, list):
                     _raise_first(result)
             # accounts whose owner never logged in (or that the hub left behind)
-            left = sorted(await self.ops.tx(wstore.existing_accounts, names))
+            left = sorted(await self.ops.tx(existing_usernames, names))
             await self.ops.tx(_delete_accounts, left, actor=f"reset:{actor}", now=self.ops.clock())
             progress["deleted"] = len(names)
             await self.audit(
@@ -186,9 +210,9 @@ class Runner:
             )
             await self.remove_folders(plan.get("storage_removed", []), slug, actor)
             await self.ops.tx(
-                wstore.finish_reset,
+                finish_reset,
                 reset_id,
-                state=wstore.DONE,
+                state=DONE,
                 now=self.ops.clock(),
                 progress=progress,
             )
@@ -198,29 +222,15 @@ class Runner:
             raise
         except Exception as e:  # recorded; the next start or a restart resumes it
             log.exception(f"Reset {reset_id} of workshop {slug!r} stopped: {e}")
-            await self.ops.tx(wstore.set_progress, reset_id, dict(progress, error=1))
+            await self.ops.tx(set_progress, reset_id, dict(progress, error=1))
             await self.audit(actor, "reset.error", slug, {"error": str(e)[:500]})
 
     async def stop_all(self, name: str, servers: Iterable[str]) -> None:
         """Stop the given servers of ``name`` and wait until none runs or is pending."""
-        for server in servers:
-            await self.ops.hub.stop_server(name, server)
-        deadline = time.monotonic() + self.stop_timeout
-        delay = 0.1
-        while True:
-            model = await self.ops.hub.user(name)
-            if model is None or not running_servers(model):
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name}'s servers did not stop in {self.stop_timeout:.0f}s")
-            for server in running_servers(model):
-                if not (model.get("servers") or {}).get(server, {}).get("pending"):
-                    await self.ops.hub.stop_server(name, server)
-            await asyncio.sleep(delay)
-            delay = min(delay * 1.5, 1.0)
+        await stop_servers_and_wait(self.ops.hub, name, servers, timeout=self.stop_timeout)
 
     async def remove_folders(self, subpaths: list[str], slug: str, actor: str) -> None:
-        extra = [p for p in subpaths if p.rsplit("/", 1)[-1] in ("_materials", "_shared")]
+        extra = workshop_folders(slug, subpaths)
         if not extra:
             return
         if not self.storage_root:
@@ -233,9 +243,11 @@ class Runner:
             await self.audit(actor, "reset.folder-removed", slug, {"path": sub, **_report(report)})
 
     async def audit(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
+        """Record a step in the audit log, and say it in the service's log."""
+        log.info(f"Workshop {target!r}: {action} ({actor}) {details}")
         now = self.ops.clock()
         await self.ops.tx(
-            store.audit, actor=actor, action=action, target=target, now=now, details=details
+            audit, actor=actor, action=action, target=target, now=now, details=details
         )
 
     # --- locks and the periodic task ------------------------------------------------------
@@ -251,39 +263,45 @@ class Runner:
 
         _raise_first(await self.ops.hub.map(one, sorted(present), limit=self.concurrency))
         by_workshop: dict[str, list[str]] = {}
-        accounts = {a.username: a for a in await self.ops.tx(wstore.workshop_accounts)}
+        accounts = {a.username: a for a in await self.ops.tx(workshop_accounts)}
         for name in usernames:
             account = accounts.get(name)
             slug = account.workshop.slug if account and account.workshop else ""
             by_workshop.setdefault(slug, []).append(name)
         now = self.ops.clock()
         for slug, names in by_workshop.items():
-            await self.ops.tx(wstore.add_lock_marks, slug, names, actor="lifecycle", now=now)
+            await self.ops.tx(add_lock_marks, slug, names, actor="lifecycle", now=now)
+            log.info(
+                f"Workshop {slug!r}: locked {len(names)} account(s) at their lock time "
+                f"(servers stopped, tokens deleted): {', '.join(names)}"
+            )
 
-    async def tick(self) -> dict[str, Any]:
+    async def lifecycle_pass(self) -> dict[str, Any]:
         """One lifecycle pass: lock, forget extended locks, purge, mirror group properties."""
 
         def read(session: Any) -> tuple:
             return (
-                wstore.all_workshops(session),
-                wstore.workshop_accounts(session),
-                wstore.lock_marks(session),
-                wstore.purged_workshops(session),
-                {r.workshop for r in wstore.running_resets(session)},
+                all_workshops(session),
+                workshop_accounts(session),
+                lock_marks(session),
+                purged_workshops(session),
+                {r.workshop for r in running_resets(session)},
             )
 
         workshops, accounts, locked, purged, resetting = await self.ops.tx(read)
         await self.resume_all()  # a reset that failed (e.g. the hub was down) tries again
         now = self.ops.clock()
-        actions = decide(
+        actions = workshop_actions(
             workshops, accounts, locked=locked, purged=purged, resetting=resetting, now=now
         )
         if actions.lock:
             await self.lock(list(actions.lock))
         if actions.unlock:
-            await self.ops.tx(wstore.remove_lock_marks, list(actions.unlock))
+            await self.ops.tx(remove_lock_marks, list(actions.unlock))
+            log.info(f"Extended, so no longer locked: {', '.join(actions.unlock)}")
         options = ResetOptions(include_instructors=self.purge_includes_instructors)
         for slug in actions.purge:
+            log.info(f"Workshop {slug!r} is past its purge date: starting its reset")
             try:
                 await self.start(None, slug, options, confirm=slug)
             except (Conflict, HubAPIError) as e:
@@ -295,7 +313,7 @@ class Runner:
 
 def _delete_accounts(session: Any, names: list[str], *, actor: str, now: Any) -> None:
     for name in names:
-        store.delete_account(session, name, actor=actor, now=now)
+        delete_account(session, name, actor=actor, now=now)
 
 
 def _raise_first(results: list[Any]) -> None:

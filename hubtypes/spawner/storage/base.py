@@ -1,4 +1,7 @@
-"""The interface every storage adapter (local, Kubernetes, Docker) implements."""
+"""StorageBackend: how one spawner family applies the mounts and removes a home.
+
+Each hubtypes spawner class names its backend (``storage_backend``); the mixin calls it.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ from hubtypes.storage.hub_types import Resolution, StorageAction
 from hubtypes.storage.mounts import Mount
 
 
-class Backend:
-    """Base of the adapters: container backends need no extra environment or arguments."""
+class StorageBackend:
+    """Base of the storage backends: container backends need no extra environment or arguments."""
 
     async def prepare(self, spawner: Any, res: Resolution, mounts: tuple[Mount, ...]) -> None:
         """Create what the mounts need and set the spawner's own storage settings."""

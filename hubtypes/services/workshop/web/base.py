@@ -1,31 +1,30 @@
-"""Request handling shared by pages and API, and the JSON REST API (docs/openapi.yaml).
+"""What every request of the service goes through, pages and API alike.
 
-Every handler resolves the caller with the hub (a token in the Authorization
-header, or for pages the OAuth cookie) and every operation authorizes itself
-(:mod:`.authz`); errors are 4xx answers naming the field.
+Each handler resolves the caller with the hub (a token in the Authorization header,
+or for pages the OAuth cookie), each operation authorizes itself (:mod:`..authz`), and
+hubtypes' errors (:mod:`hubtypes.errors`) become responses here, in one place: their
+status, the field they name and their message, as JSON for the API or the error page.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
-from hubtypes.db.queries import resets as wstore
-from hubtypes.db.queries.accounts import StoreError
-from hubtypes.db.queries.resets import reset_json
+from hubtypes.access.names import SLUG_PATTERN
+from hubtypes.db.queries.resets import latest_reset, reset_json
+from hubtypes.errors import HubTypesError, InputError
 from hubtypes.hub.client import HubAPIError
-from hubtypes.inputs import InputError
 from hubtypes.lifecycle.reset_plan import ResetOptions
 from hubtypes.services.workshop.authz import Action, Identity
-from hubtypes.services.workshop.operations import Conflict, Forbidden, Ops
-from hubtypes.services.workshop.resets import Runner
+from hubtypes.services.workshop.operations import Operations
+from hubtypes.services.workshop.resets import Resets
 
-SLUG = r"([a-z0-9][a-z0-9-]{0,62})"
+# URL route groups: a workshop slug, and any one path component (a username)
+SLUG = f"({SLUG_PATTERN})"
 NAME = r"([^/]+)"
 
 
@@ -35,17 +34,17 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     api = False
 
     @property
-    def ops(self) -> Ops:
+    def ops(self) -> Operations:
         return self.settings["ops"]
 
     @property
-    def runner(self) -> Runner:
-        return self.settings["runner"]
+    def resets(self) -> Resets:
+        return self.settings["resets"]
 
     async def latest_reset(self, slug: str) -> dict[str, Any]:
         """The workshop's latest reset, for those who may reset it; 404 if there is none."""
         await self.ops.authorize(self.who, Action.reset, slug)
-        reset = await self.ops.tx(wstore.latest_reset, slug)
+        reset = await self.ops.tx(latest_reset, slug)
         if reset is None:
             raise web.HTTPError(404, f"workshop {slug!r} has not been reset")
         return reset_json(reset)
@@ -105,8 +104,6 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
                                          field=kwargs.get("field")))  # fmt: skip
 
     def render_page(self, name: str, **ns: Any) -> str:
-        from hubtypes.services.workshop.web.pages import page_namespace
-
         template = self.settings["jinja"].get_template(name)
         return template.render(**page_namespace(self), **ns)
 
@@ -126,14 +123,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
 
 
 def _http_error(e: BaseException) -> tuple[int, str | None, str] | None:
-    if isinstance(e, InputError):
-        return 400, e.field, e.message
-    if isinstance(e, StoreError):
-        return (404 if e.field == "workshop" else 409), e.field, e.message
-    if isinstance(e, Forbidden):
-        return 403, None, str(e)
-    if isinstance(e, Conflict):
-        return 409, "workshop", str(e)
+    """(status, field, message) for the errors people cause; None for the others."""
+    if isinstance(e, HubTypesError):
+        return e.status, e.field, e.message
     if isinstance(e, HubAPIError):
         return 502, None, f"the hub answered: {e}"
     return None
@@ -150,118 +142,39 @@ def options_from(data: dict[str, Any]) -> ResetOptions:
     )
 
 
-def accounts_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-    return out.getvalue()
+class _User:
+    """What the hub's page.html needs of ``user``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.json_escaped_name = json.dumps(name)[1:-1]
 
 
-CREDENTIAL_COLUMNS = ["username", "code", "role", "workshop", "expires_at"]
+def page_namespace(handler: BaseHandler) -> dict[str, Any]:
+    service = handler.settings["service"]
+    hub = service.hub_prefix
+    who = getattr(handler, "_identity", None)
+    prefix = service.service_prefix.rstrip("/") + "/"
 
+    def static_url(path: str, include_version: bool = True) -> str:
+        return f"{hub}static/{path}"
 
-# --- the JSON API -------------------------------------------------------------------------
-
-
-class APIHandler(BaseHandler):
-    api = True
-
-    def check_xsrf_cookie(self) -> None:
-        pass  # token-authenticated only
-
-
-class WorkshopsAPI(APIHandler):
-    async def get(self) -> None:
-        self.write_json({"workshops": await self.ops.workshops(self.who)})
-
-    async def post(self) -> None:
-        self.write_json(await self.ops.create_workshop(self.who, self.body_json()), 201)
-
-
-class WorkshopAPI(APIHandler):
-    async def get(self, slug: str) -> None:
-        self.write_json(await self.ops.workshop(self.who, slug))
-
-    async def patch(self, slug: str) -> None:
-        self.write_json(await self.ops.update_workshop(self.who, slug, self.body_json()))
-
-
-class AccountsAPI(APIHandler):
-    async def get(self, slug: str) -> None:
-        accounts = await self.ops.accounts(self.who, slug)
-        if self.get_argument("format", "json") == "csv":
-            self.set_header("Content-Type", "text/csv; charset=utf-8")
-            self.set_header("Content-Disposition", f'attachment; filename="{slug}-accounts.csv"')
-            columns = ["username", "role", "status", "expires_at", "last_login_at"]
-            self.finish(accounts_csv(accounts, columns))
-            return
-        self.write_json({"accounts": accounts})
-
-    async def post(self, slug: str) -> None:
-        from hubtypes.services.workshop.operations import credential_json
-
-        creds = [credential_json(c) for c in await self.ops.create_accounts(
-            self.who, slug, self.body_json())]  # fmt: skip
-        self.set_header("Cache-Control", "no-store")
-        if self.get_argument("format", "json") == "csv":
-            self.set_status(201)
-            self.set_header("Content-Type", "text/csv; charset=utf-8")
-            self.finish(accounts_csv(creds, CREDENTIAL_COLUMNS))
-            return
-        self.write_json({"credentials": creds}, 201)
-
-
-class AccountAPI(APIHandler):
-    async def patch(self, slug: str, username: str) -> None:
-        self.write_json(await self.ops.update_account(self.who, slug, username, self.body_json()))
-
-
-class AuditAPI(APIHandler):
-    async def get(self, slug: str | None = None) -> None:
-        limit = min(int(self.get_argument("limit", "200")), 2000)
-        self.write_json({"events": await self.ops.audit(self.who, slug, limit)})
-
-
-class ResetAPI(APIHandler):
-    async def get(self, slug: str) -> None:
-        self.write_json(await self.latest_reset(slug))
-
-    async def post(self, slug: str) -> None:
-        data = self.body_json()
-        options = options_from(data)
-        if self.get_argument("dry_run", "false") == "true":
-            plan = await self.runner.preview(self.who, slug, options)
-            self.write_json({"dry_run": True, "plan": plan.to_json()})
-            return
-        confirm = data.get("confirm")
-        result = await self.runner.start(self.who, slug, options, confirm=confirm)
-        self.write_json(result, 200 if result.get("noop") else 202)
-
-
-class LifecycleAPI(APIHandler):
-    async def post(self) -> None:
-        from hubtypes.services.workshop.authz import Action
-
-        await self.ops.authorize(self.who, Action.lifecycle)
-        actions = await self.runner.tick()
-        self.write_json({k: list(v) for k, v in actions.items()})
-
-
-def make_handlers(prefix: str) -> list[tuple[str, type, dict[str, Any]] | tuple[str, type]]:
-    from hubtypes.services.workshop.web.pages import page_handlers
-
-    p = prefix.rstrip("/") + "/"
-    api: list[tuple[str, type]] = [
-        (p + "api/workshops", WorkshopsAPI),
-        (p + f"api/workshops/{SLUG}", WorkshopAPI),
-        (p + f"api/workshops/{SLUG}/accounts", AccountsAPI),
-        (p + f"api/workshops/{SLUG}/accounts/{NAME}", AccountAPI),
-        (p + f"api/workshops/{SLUG}/audit", AuditAPI),
-        (p + f"api/workshops/{SLUG}/reset", ResetAPI),
-        (p + "api/audit", AuditAPI),
-        (p + "api/lifecycle", LifecycleAPI),
-        (p + "oauth_callback", HubOAuthCallbackHandler),
-    ]
-    return [*api, *page_handlers(p)]
+    return {
+        "base_url": hub,
+        "prefix": prefix,
+        "logo_url": hub,
+        "static_url": static_url,
+        "version_hash": "",
+        "no_spawner_check": True,
+        "user": _User(who.name) if who else None,
+        "who": who,
+        "admin_access": bool(who and who.admin),
+        "parsed_scopes": {"admin-ui": True} if who and who.admin else {},
+        "services": [{"name": "Workshops", "href": prefix}],
+        "login_url": f"{hub}login",
+        "logout_url": f"{hub}logout",
+        "xsrf_token": handler.xsrf_token.decode() if who else "",
+        "announcement": "",
+        "svc": prefix,
+        "hub_url": service.public_url or f"{handler.request.protocol}://{handler.request.host}/",
+    }

@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
-from hubtypes.db.queries import resets as wstore
+from hubtypes.db.queries.resets import latest_reset, reset_json
 from hubtypes.inputs import InputError
+from hubtypes.records import CREDENTIAL_COLUMNS
 from hubtypes.services.workshop.authz import Action
-from hubtypes.services.workshop.operations import credential_json
-from hubtypes.services.workshop.web.base import (
-    CREDENTIAL_COLUMNS,
-    NAME,
-    SLUG,
-    BaseHandler,
-    accounts_csv,
-    options_from,
-)
-
-
-class _User:
-    """What the hub's page.html needs of ``user``."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.json_escaped_name = json.dumps(name)[1:-1]
-
-
-def page_namespace(handler: BaseHandler) -> dict[str, Any]:
-    service = handler.settings["service"]
-    hub = service.hub_prefix
-    who = getattr(handler, "_identity", None)
-    prefix = service.service_prefix.rstrip("/") + "/"
-
-    def static_url(path: str, include_version: bool = True) -> str:
-        return f"{hub}static/{path}"
-
-    return {
-        "base_url": hub,
-        "prefix": prefix,
-        "logo_url": hub,
-        "static_url": static_url,
-        "version_hash": "",
-        "no_spawner_check": True,
-        "user": _User(who.name) if who else None,
-        "who": who,
-        "admin_access": bool(who and who.admin),
-        "parsed_scopes": {"admin-ui": True} if who and who.admin else {},
-        "services": [{"name": "Workshops", "href": prefix}],
-        "login_url": f"{hub}login",
-        "logout_url": f"{hub}logout",
-        "xsrf_token": handler.xsrf_token.decode() if who else "",
-        "announcement": "",
-        "svc": prefix,
-        "hub_url": service.public_url or f"{handler.request.protocol}://{handler.request.host}/",
-    }
+from hubtypes.services.workshop.shapes import accounts_csv
+from hubtypes.services.workshop.web.base import NAME, SLUG, BaseHandler, options_from
 
 
 def form(handler: BaseHandler) -> dict[str, Any]:
@@ -136,7 +91,7 @@ class CreateAccountsPage(PageHandler):
             await WorkshopPage.get(self, slug, error=e)  # type: ignore[arg-type]
             return
         workshop = await self.ops.workshop(self.who, slug)
-        rows = [credential_json(c) for c in creds]
+        rows = [c.as_dict() for c in creds]
         self.page("credentials.html", slug=slug, workshop=workshop, **_credentials(rows))
 
 
@@ -170,14 +125,14 @@ class AuditPage(PageHandler):
 class ResetPage(PageHandler):
     async def get(self, slug: str) -> None:
         options = options_from({k: self.get_argument(k) for k in self.request.arguments})
-        plan = await self.runner.preview(self.who, slug, options)
+        plan = await self.resets.preview(self.who, slug, options)
         workshop = await self.ops.workshop(self.who, slug)
-        latest = await self.ops.tx(wstore.latest_reset, slug)
+        latest = await self.ops.tx(latest_reset, slug)
         self.page(
             "reset_preview.html",
             workshop=workshop,
             plan=plan.to_json(),
-            latest=wstore.reset_json(latest) if latest else None,
+            latest=reset_json(latest) if latest else None,
             error=None,
         )
 
@@ -185,9 +140,9 @@ class ResetPage(PageHandler):
         values = form(self)
         options = options_from(values)
         try:
-            await self.runner.start(self.who, slug, options, confirm=values.get("confirm", ""))
+            await self.resets.start(self.who, slug, options, confirm=values.get("confirm", ""))
         except InputError as e:
-            plan = await self.runner.preview(self.who, slug, options)
+            plan = await self.resets.preview(self.who, slug, options)
             workshop = await self.ops.workshop(self.who, slug)
             self.set_status(400)
             self.page("reset_preview.html", workshop=workshop, plan=plan.to_json(), latest=None,

@@ -9,10 +9,11 @@ from tornado import web
 from traitlets.config import Config
 
 from hubtypes.auth.workshop import WorkshopAuthenticator
-from hubtypes.db.engine import Database
+from hubtypes.db.database import Database
 from hubtypes.db.models import Role
-from hubtypes.db.queries import accounts as store
 from hubtypes.db.queries import logins
+from hubtypes.db.queries.accounts import account_view, create_accounts
+from hubtypes.db.queries.workshops import create_workshop
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
 D = timedelta(days=1)
@@ -30,9 +31,9 @@ class FakeClock:
 def setup(db_url):
     db = Database(db_url)
     with db.session() as s:
-        store.create_workshop(s, slug="py", title="Python", starts_at=T0, ends_at=T0 + 2 * D,
+        create_workshop(s, slug="py", title="Python", starts_at=T0, ends_at=T0 + 2 * D,
                               delete_after=T0 + 9 * D, created_by="t", now=T0 - D)  # fmt: skip
-        [cred] = store.create_accounts(s, usernames=["ann"], workshop="py",
+        [cred] = create_accounts(s, usernames=["ann"], workshop="py",
                                        role=Role.participant, expires_at=None, created_by="t",
                                        now=T0 - D)  # fmt: skip
     config = Config()
@@ -109,4 +110,4 @@ async def test_delete_user_removes_the_account(setup):
     auth, clock, code, db = setup
     await auth.delete_user(SimpleNamespace(name="ann"))
     with db.session() as s:
-        assert store.account_view(s, "ann") is None
+        assert account_view(s, "ann") is None

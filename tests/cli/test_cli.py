@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from hubtypes.access.codes import verify_code
-from hubtypes.db.engine import Database
-from hubtypes.db.queries import accounts as store
+from hubtypes.db.database import Database
 from hubtypes.db.queries import logins
+from hubtypes.db.queries.accounts import existing_usernames
 from hubtypes.db.schema import HEAD
 
 
@@ -36,7 +36,7 @@ def url(tmp_path):
 def count_accounts(url):
     db = Database(url)
     with db.session() as s:
-        n = len(store.existing_usernames(s))
+        n = len(existing_usernames(s))
     db.dispose()
     return n
 

@@ -13,9 +13,10 @@ import pytest
 import requests
 from realhub import RealHub, login_error
 
-from hubtypes.db.engine import Database
-from hubtypes.db.queries import accounts as store
+from hubtypes.db.database import Database
 from hubtypes.db.queries import logins
+from hubtypes.db.queries.accounts import account_view
+from hubtypes.db.queries.audit import select_audit
 
 pytestmark = pytest.mark.hub
 
@@ -114,8 +115,8 @@ def test_login_refusals_groups_and_admin(real_hub_factory, tmp_path):
     assert hub.api("DELETE", f"/users/{ann}").status_code == 204
     db = Database(ws.db_url)
     with db.session() as session:
-        assert store.account_view(session, ann) is None
-        events = [e.action for e in session.scalars(store.select_audit(target=ann))]
+        assert account_view(session, ann) is None
+        events = [e.action for e in session.scalars(select_audit(target=ann))]
     db.dispose()
     assert events == ["account.delete"]
     with requests.Session() as s:

@@ -7,9 +7,10 @@ import time
 import pytest
 import svchub
 
-from hubtypes.db.engine import Database
-from hubtypes.db.queries import accounts as store
-from hubtypes.db.queries import resets as wstore
+from hubtypes.db.database import Database
+from hubtypes.db.queries.accounts import list_accounts
+from hubtypes.db.queries.audit import select_audit
+from hubtypes.db.queries.resets import latest_reset
 
 pytestmark = pytest.mark.hub
 
@@ -63,13 +64,13 @@ def test_reset_killed_midway_resumes_and_second_reset_is_a_noop(real_hub_factory
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with db.session() as session:
-            progress = wstore.latest_reset(session, "big").progress
+            progress = latest_reset(session, "big").progress
         if progress.get("deleted", 0) >= 5:
             break
         time.sleep(0.02)
     sh.kill_service()
     with db.session() as session:
-        reset = wstore.latest_reset(session, "big")
+        reset = latest_reset(session, "big")
         killed_at = dict(reset.progress)
         assert reset.state == "running"
     left = hub_users(sh) & set(names)
@@ -87,8 +88,8 @@ def test_reset_killed_midway_resumes_and_second_reset_is_a_noop(real_hub_factory
     assert hub_users(sh) & set(names) == set()
     assert {"carol", teach} <= hub_users(sh)
     with db.session() as session:
-        accounts = {a.username for a in store.list_accounts(session, "big")}
-        starts = [e for e in session.scalars(store.select_audit(target="big"))
+        accounts = {a.username for a in list_accounts(session, "big")}
+        starts = [e for e in session.scalars(select_audit(target="big"))
                   if e.action == "reset.start"]  # fmt: skip
     assert accounts == {teach}
     assert len(starts) == 1
@@ -106,7 +107,7 @@ def test_reset_killed_midway_resumes_and_second_reset_is_a_noop(real_hub_factory
     assert r.status_code == 200 and r.json()["noop"] is True
     assert sh.call("POST", "workshops/big/accounts", json={"count": 1}).status_code == 409
     with db.session() as session:
-        events = [e.action for e in session.scalars(store.select_audit(target="big"))]
+        events = [e.action for e in session.scalars(select_audit(target="big"))]
     assert events.count("reset.start") == 1 and events.count("reset.done") == 1
     assert "reset.servers-stopped" in events and "reset.users-deleted" in events
     db.dispose()

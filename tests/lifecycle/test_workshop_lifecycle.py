@@ -8,8 +8,8 @@ import pytest
 
 from hubtypes.lifecycle.workshops import (
     WorkshopStatus,
-    decide,
     group_properties,
+    workshop_actions,
     workshop_status,
 )
 from hubtypes.records import AccountView, WorkshopView
@@ -75,12 +75,14 @@ ACCOUNTS = [
     ],
 )
 def test_decide(now, locked, purged, resetting, lock, unlock, purge):
-    actions = decide([PY], ACCOUNTS, locked=locked, purged=purged, resetting=resetting, now=now)
+    actions = workshop_actions(
+        [PY], ACCOUNTS, locked=locked, purged=purged, resetting=resetting, now=now
+    )
     assert list(actions.lock) == lock
     assert list(actions.unlock) == unlock
     assert list(actions.purge) == purge
 
 
 def test_nothing_to_do_is_empty():
-    actions = decide([], [], locked=set(), purged=set(), resetting=set(), now=T0)
+    actions = workshop_actions([], [], locked=set(), purged=set(), resetting=set(), now=T0)
     assert actions.empty

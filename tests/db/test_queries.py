@@ -6,18 +6,28 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from hubtypes.access.codes import verify_code
-from hubtypes.db.engine import Database, DatabaseError, make_engine
+from hubtypes.db.database import Database, DatabaseError
+from hubtypes.db.engine import make_engine
 from hubtypes.db.models import Account, AuditEvent, Role
-from hubtypes.db.queries import accounts as store
 from hubtypes.db.queries import logins
+from hubtypes.db.queries.accounts import (
+    account_view,
+    create_accounts,
+    delete_account,
+    existing_usernames,
+    list_accounts,
+    reissue_codes,
+)
+from hubtypes.db.queries.workshops import create_workshop, list_workshops, require_workshop
 from hubtypes.db.schema import HEAD, VERSION_TABLE, current_revision, head_revision, upgrade
+from hubtypes.errors import HubTypesError
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 D = timedelta(days=1)
 
 
 def make_workshop(session, slug="py"):
-    return store.create_workshop(
+    return create_workshop(
         session,
         slug=slug,
         title="Python",
@@ -30,7 +40,7 @@ def make_workshop(session, slug="py"):
 
 
 def add(session, usernames, *, workshop="py", role=Role.participant):
-    return store.create_accounts(
+    return create_accounts(
         session,
         usernames=usernames,
         workshop=workshop,
@@ -87,8 +97,8 @@ def test_accounts_round_trip(db_url):
         assert view.workshop.slug == "py" and view.role == "participant"
         assert view.workshop.ends_at == NOW + 2 * D  # aware UTC back out
         assert verify_code(creds[0].code, stored) and not verify_code(creds[1].code, stored)
-        assert [a.username for a in store.list_accounts(s, "py")] == ["py-001", "py-002"]
-        [(w, counts)] = store.list_workshops(s)
+        assert [a.username for a in list_accounts(s, "py")] == ["py-001", "py-002"]
+        [(w, counts)] = list_workshops(s)
         assert counts == {"participant": 2}
         audit = s.scalars(select(AuditEvent)).all()
         assert [a.action for a in audit] == ["workshop.create", "accounts.create"]
@@ -102,21 +112,21 @@ def test_duplicate_username_writes_nothing(db_url):
     with db.session() as s:
         make_workshop(s)
         add(s, ["ann"], workshop="py", role=Role.participant)
-    with pytest.raises(store.StoreError) as e, db.session() as s:
+    with pytest.raises(HubTypesError) as e, db.session() as s:
         add(s, ["bob", "ann"], workshop="py", role=Role.participant)
     assert e.value.field == "usernames" and "ann" in e.value.message
     with db.session() as s:
-        assert store.existing_usernames(s) == {"ann"}
+        assert existing_usernames(s) == {"ann"}
     db.dispose()
 
 
 def test_unknown_workshop_and_duplicate_slug(db_url):
     db = Database(db_url)
-    with pytest.raises(store.StoreError, match="workshop list"), db.session() as s:
-        store.require_workshop(s, "nope")
+    with pytest.raises(HubTypesError, match="workshop list"), db.session() as s:
+        require_workshop(s, "nope")
     with db.session() as s:
         make_workshop(s)
-    with pytest.raises(store.StoreError) as e, db.session() as s:
+    with pytest.raises(HubTypesError) as e, db.session() as s:
         make_workshop(s)
     assert e.value.field == "slug"
     db.dispose()
@@ -138,7 +148,7 @@ def test_throttle_and_login_bookkeeping(db_url):
     with db.session() as s:
         assert logins.throttle_counter(s, "user:ann") is None  # success clears the name
         assert logins.throttle_counter(s, "ip:10.0.0.1").failures == 1  # not the address
-        assert store.account_view(s, "ann").last_login_at == NOW + D
+        assert account_view(s, "ann").last_login_at == NOW + D
         assert logins.prune_throttle(s, window=window, now=NOW + D) == 1
     db.dispose()
 
@@ -149,9 +159,9 @@ def test_delete_account_is_audited_and_idempotent(db_url):
         make_workshop(s)
         add(s, ["ann"], workshop="py", role=Role.instructor)
     with db.session() as s:
-        assert store.delete_account(s, "ann", actor="hub", now=NOW)
+        assert delete_account(s, "ann", actor="hub", now=NOW)
     with db.session() as s:
-        assert not store.delete_account(s, "ann", actor="hub", now=NOW)
+        assert not delete_account(s, "ann", actor="hub", now=NOW)
         assert s.scalars(select(Account)).all() == []
         last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert (last.action, last.target, last.actor) == ("account.delete", "ann", "hub")
@@ -164,9 +174,9 @@ def test_reissue_codes(db_url):
     with db.session() as s:
         [old] = add(s, ["root-admin"], workshop=None, role=Role.admin)
     with db.session() as s:
-        [new] = store.reissue_codes(s, ["root-admin"], actor="t", now=NOW)
+        [new] = reissue_codes(s, ["root-admin"], actor="t", now=NOW)
     with db.session() as s:
         _, stored = logins.account_for_login(s, "root-admin")
         assert verify_code(new.code, stored) and not verify_code(old.code, stored)
-        assert [a.username for a in store.list_accounts(s, None)] == ["root-admin"]
+        assert [a.username for a in list_accounts(s, None)] == ["root-admin"]
     db.dispose()

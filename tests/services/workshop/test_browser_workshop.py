@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 # The docs' screenshots are refreshed only on request (HUBTYPES_SCREENSHOTS=docs), so an
 # ordinary test run leaves the work tree as it was.
-DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "_static" / "screenshots"
+DOCS_SHOTS = Path(__file__).resolve().parents[3] / "docs" / "_static" / "screenshots"
 
 
 async def login(browser: Browser, hub_url: str, name: str, code: str) -> Page:
