@@ -17,7 +17,7 @@ from jupyterhub.auth import Authenticator
 from sqlalchemy.exc import IntegrityError, OperationalError
 from tornado import web
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Integer, Unicode, default
+from traitlets import Bool, Integer, TraitError, Unicode, default, validate
 
 from hubtypes._data import insert_templates
 from hubtypes.access import throttle
@@ -29,6 +29,7 @@ from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
 from hubtypes.db.queries import logins
 from hubtypes.db.queries.accounts import delete_account
 from hubtypes.records import AccountView
+from hubtypes.storage.hub_types import config_problems
 
 GENERIC_FAILURE = "Invalid username or access code."
 
@@ -43,45 +44,87 @@ class _Refusal:
 class WorkshopAuthenticator(Authenticator):
     """Log in with a username and an access code created for a workshop."""
 
-    username_label = Unicode("Username:", help="Label of the username field.").tag(config=True)
-    code_label = Unicode("Access code:", help="Label of the access-code field.").tag(config=True)
+    username_label = Unicode(
+        "Username:",
+        help="""Label of the login form's username field. Default ``"Username:"``;
+        e.g. ``"Participant name:"``.""",
+    ).tag(config=True)
+    code_label = Unicode(
+        "Access code:",
+        help="""Label of the login form's access-code field (the code replaces a
+        password). Default ``"Access code:"``.""",
+    ).tag(config=True)
     code_placeholder = Unicode(
-        "xxxx-xxxx-xxxx-xxxx", help="Placeholder shown in the empty access-code field."
+        "xxxx-xxxx-xxxx-xxxx",
+        help="""Placeholder shown in the empty access-code field, showing the code's
+        shape. Default ``"xxxx-xxxx-xxxx-xxxx"``; empty shows none.""",
     ).tag(config=True)
     login_help = Unicode(
         "Use the username and access code your instructor gave you.",
-        help="Help text shown above the login form (plain text; empty hides it).",
+        help="""Help text shown above the login form, as plain text (HTML is escaped).
+        Empty hides it. E.g. ``"Codes are on the card on your desk."``.""",
     ).tag(config=True)
 
     user_failure_limit = Integer(
         5,
-        help="""Failed logins for one username within `throttle_window` after which
-        further attempts for it are refused, even with the right code. 0 disables.""",
+        help="""Failed logins for one username within `throttle_window` seconds after
+        which further attempts for that name are refused, even with the right code,
+        until the window ends. Default 5; 0 disables this limit.""",
     ).tag(config=True)
     address_failure_limit = Integer(
         50,
-        help="""Failed logins from one client address within `throttle_window` after
-        which further attempts from it are refused. A classroom usually shares one
-        address, so keep this well above the room's typing mistakes. 0 disables.""",
+        help="""Failed logins from one client address within `throttle_window` seconds
+        after which further attempts from it are refused. A classroom often shares one
+        address behind NAT, so keep this well above the room's typing mistakes.
+        Default 50; 0 disables this limit.""",
     ).tag(config=True)
-    throttle_window = Integer(300, help="Length of the throttling window in seconds.").tag(
-        config=True
-    )
+    throttle_window = Integer(
+        300,
+        help="""Length of the throttling window, in seconds, counted from a key's first
+        failure; counters older than that are forgotten. Default 300 (5 minutes).""",
+    ).tag(config=True)
 
     workshop_group = Unicode(
         WORKSHOP_GROUP,
-        help="""JupyterHub group a workshop's participants and instructors are put in at
-        login (``{slug}`` is the workshop's slug). Needs `manage_groups` (on by default).""",
+        help="""JupyterHub group a workshop's participants and instructors are put in
+        (``{slug}`` is replaced by the workshop's slug), so RBAC filters like
+        ``!group=workshop-py`` and the admin panel see the workshop. Must match
+        ``c.WorkshopService.workshop_group``. Default ``"workshop-{slug}"``.""",
     ).tag(config=True)
     instructors_group = Unicode(
         INSTRUCTORS_GROUP,
-        help="JupyterHub group a workshop's instructors are also put in at login.",
+        help="""JupyterHub group a workshop's instructors are also put in (``{slug}`` as
+        above). Must match ``c.WorkshopService.instructors_group``. Default
+        ``"workshop-{slug}-instructors"``.""",
     ).tag(config=True)
     reject_unknown_users = Bool(
         True,
         help="""End the session of a hub user who has no hubtypes account (e.g. one whose
-        account was removed), at the next auth refresh.""",
+        account a reset removed) at their next auth refresh (`auth_refresh_age`).
+        Default True; set False only on a hub that also logs people in another way.""",
     ).tag(config=True)
+
+    @validate("user_failure_limit", "address_failure_limit")
+    def _check_limit(self, proposal: Any) -> int:
+        if proposal["value"] < 0:
+            name = proposal["trait"].name
+            raise TraitError(f"c.WorkshopAuthenticator.{name} must be 0 (off) or more")
+        return int(proposal["value"])
+
+    @validate("throttle_window")
+    def _check_window(self, proposal: Any) -> int:
+        if proposal["value"] < 1:
+            raise TraitError("c.WorkshopAuthenticator.throttle_window must be at least 1 second")
+        return int(proposal["value"])
+
+    @validate("workshop_group", "instructors_group")
+    def _check_group_template(self, proposal: Any) -> str:
+        if "{slug}" not in proposal["value"]:
+            name = proposal["trait"].name
+            raise TraitError(
+                f"c.WorkshopAuthenticator.{name} must contain {{slug}}, e.g. 'workshop-{{slug}}'"
+            )
+        return str(proposal["value"])
 
     clock = AnyTrait(
         utcnow,
@@ -111,11 +154,21 @@ class WorkshopAuthenticator(Authenticator):
         super().__init__(**kwargs)
         self._last_prune: datetime | None = None
         self._add_template_path()
+        self._check_spawner_config()
         try:
             self.database: Database = HubTypesDatabase(parent=self).connect()
         except DatabaseError as e:
             # like JupyterHub for its own database: say what to do, and stop
             self.log.critical(str(e))
+            sys.exit(1)
+
+    def _check_spawner_config(self) -> None:
+        """Check the spawner mixin's settings now, at hub start, not at a first spawn."""
+        config = getattr(self.parent, "config", None) or self.config
+        problems = config_problems(config.get("HubTypeSpawnerMixin", {}))
+        for problem in problems:
+            self.log.critical(f"hubtypes: {problem}")
+        if problems:
             sys.exit(1)
 
     def _add_template_path(self) -> None:

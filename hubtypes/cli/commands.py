@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict
 
 from hubtypes.access.expiry import account_status
 from hubtypes.cli.errors import CliError
@@ -65,7 +64,7 @@ def workshop_create(args: argparse.Namespace) -> int:
     now = utcnow()
     data = check_workshop(args.slug, args.title, args.starts, args.ends, args.delete_after, now)
     with _open(args.db_url).session() as session:
-        view = create_workshop(session, **asdict(data), created_by=CLI_ACTOR, now=now)
+        view = create_workshop(session, data, created_by=CLI_ACTOR, now=now)
     print(
         f"workshop {view.slug!r} ({view.title}): opens {human(view.starts_at)}, "
         f"locks {human(view.ends_at)}, purged after {human(view.delete_after)}"

@@ -28,6 +28,7 @@ from hubtypes.db.models import Role
 from hubtypes.db.queries.accounts import create_accounts, existing_usernames, reissue_codes
 from hubtypes.db.queries.views import workshop_view
 from hubtypes.db.queries.workshops import create_workshop, get_workshop
+from hubtypes.inputs import WorkshopInput
 from hubtypes.records import NewCredential, WorkshopView
 
 DEMO_WORKSHOP = "demo"
@@ -95,16 +96,9 @@ def _demo_accounts(db_url: str, participants: int) -> tuple[WorkshopView, list[N
         if workshop is not None:
             view = workshop_view(workshop)
         else:
-            view = create_workshop(
-                session,
-                slug=DEMO_WORKSHOP,
-                title="hubtypes demo workshop",
-                starts_at=now - timedelta(hours=1),
-                ends_at=now + timedelta(days=7),
-                delete_after=now + timedelta(days=14),
-                created_by="demo",
-                now=now,
-            )
+            dates = (now - timedelta(hours=1), now + timedelta(days=7), now + timedelta(days=14))
+            data = WorkshopInput(DEMO_WORKSHOP, "hubtypes demo workshop", *dates)
+            view = create_workshop(session, data, created_by="demo", now=now)
         wanted = [f"{DEMO_WORKSHOP}-{n:03d}" for n in range(1, participants + 1)]
         new = sorted(set(wanted) - existing_usernames(session, wanted))
         if new:

@@ -174,7 +174,7 @@ class HubServiceApp(Application):
             logger = logging.getLogger(name)
             logger.parent = self.log
             logger.propagate = True
-            logger.setLevel(self.log.level)
+            logger.setLevel(int(self.log_level))  # type: ignore[call-overload,unused-ignore]
 
     def start(self) -> None:
         if self.generate_config:

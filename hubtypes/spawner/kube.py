@@ -55,6 +55,13 @@ class HubTypesKubeSpawner(HubTypeSpawnerMixin, KubeSpawner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         warn_moved_traits(self, "HubTypesKubeSpawner", KUBE_TRAITS)
+        if self.kube_home_storage == "shared-volume" and not self.kube_shared_volume:
+            # each spawn would fail; say so once, at start, with both names
+            self.log.error(
+                "hubtypes: c.HubTypesKubeSpawner.kube_home_storage = 'shared-volume' needs "
+                "c.HubTypesKubeSpawner.kube_shared_volume (a volume source, e.g. "
+                '{"persistentVolumeClaim": {"claimName": "hubtypes-shared"}})'
+            )
 
     async def get_pod_manifest(self) -> Any:
         if self.hubtypes_resolution is not None:

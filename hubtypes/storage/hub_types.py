@@ -98,6 +98,32 @@ def apply_overrides(
     return result
 
 
+def config_problems(section: Mapping[str, Any]) -> list[str]:
+    """What is wrong with a ``c.HubTypeSpawnerMixin`` config section, each naming its key.
+
+    Pure, so the hub can check the spawner's settings at start-up from any part (the
+    authenticator does) instead of at a participant's first spawn.
+    """
+    problems = []
+    prefix = "c.HubTypeSpawnerMixin"
+    types = [t.value for t in HubType]
+    default_type = section.get("default_hub_type")
+    if default_type is not None and str(default_type).lower() not in types:
+        problems.append(f"{prefix}.default_hub_type: {default_type!r} is not one of {types}")
+    unassigned = section.get("unassigned_hub_type")
+    if unassigned is not None and str(unassigned).lower() not in ("community", "binder", "refuse"):
+        problems.append(
+            f"{prefix}.unassigned_hub_type: {unassigned!r} is not community, binder or refuse"
+        )
+    overrides = section.get("policy_overrides")
+    if overrides is not None:
+        try:
+            apply_overrides(DEFAULT_POLICIES, overrides)
+        except (ValueError, TypeError, AttributeError) as e:
+            problems.append(f"{prefix}.policy_overrides: {e}")
+    return problems
+
+
 class SpawnRefused(Exception):
     """The user may not start a server now; the message is shown to them."""
 
@@ -205,6 +231,7 @@ __all__ = [
     "SpawnRefused",
     "StorageAction",
     "apply_overrides",
+    "config_problems",
     "resolve",
     "spawn_environment",
 ]

@@ -14,6 +14,7 @@ from hubtypes.db.models import Role
 from hubtypes.db.queries import logins
 from hubtypes.db.queries.accounts import account_view, create_accounts
 from hubtypes.db.queries.workshops import create_workshop
+from hubtypes.inputs import WorkshopInput
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
 D = timedelta(days=1)
@@ -31,8 +32,8 @@ class FakeClock:
 def setup(db_url):
     db = Database(db_url)
     with db.session() as s:
-        create_workshop(s, slug="py", title="Python", starts_at=T0, ends_at=T0 + 2 * D,
-                              delete_after=T0 + 9 * D, created_by="t", now=T0 - D)  # fmt: skip
+        data = WorkshopInput("py", "Python", T0, T0 + 2 * D, T0 + 9 * D)
+        create_workshop(s, data, created_by="t", now=T0 - D)
         [cred] = create_accounts(s, usernames=["ann"], workshop="py",
                                        role=Role.participant, expires_at=None, created_by="t",
                                        now=T0 - D)  # fmt: skip

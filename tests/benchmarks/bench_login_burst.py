@@ -31,6 +31,7 @@ from hubtypes.db.database import Database  # noqa: E402
 from hubtypes.db.models import Role  # noqa: E402
 from hubtypes.db.queries.accounts import create_accounts
 from hubtypes.db.queries.workshops import create_workshop
+from hubtypes.inputs import WorkshopInput
 
 COMMON = 'c.JupyterHub.default_url = "/hub/home"\n'
 SHARED_PASSWORD = "workshop-password-2026"
@@ -97,11 +98,9 @@ def main() -> None:
         db_url = f"sqlite:///{root / 'hubtypes.sqlite'}"
         now = datetime.now(timezone.utc)
         with Database(db_url).session() as session:
-            create_workshop(
-                session, slug="bench", title="bench", starts_at=now - timedelta(hours=1),
-                ends_at=now + timedelta(days=1), delete_after=now + timedelta(days=2),
-                created_by="bench", now=now,
-            )  # fmt: skip
+            dates = (now - timedelta(hours=1), now + timedelta(days=1), now + timedelta(days=2))
+            create_workshop(session, WorkshopInput("bench", "bench", *dates), created_by="bench",
+                            now=now)  # fmt: skip
             creds = create_accounts(
                 session, usernames=[f"p{i:04d}" for i in range(n + 5)], workshop="bench",
                 role=Role.participant, expires_at=None, created_by="bench", now=now,

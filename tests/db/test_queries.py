@@ -21,22 +21,15 @@ from hubtypes.db.queries.accounts import (
 from hubtypes.db.queries.workshops import create_workshop, list_workshops, require_workshop
 from hubtypes.db.schema import HEAD, VERSION_TABLE, current_revision, head_revision, upgrade
 from hubtypes.errors import HubTypesError
+from hubtypes.inputs import WorkshopInput
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 D = timedelta(days=1)
 
 
 def make_workshop(session, slug="py"):
-    return create_workshop(
-        session,
-        slug=slug,
-        title="Python",
-        starts_at=NOW,
-        ends_at=NOW + 2 * D,
-        delete_after=NOW + 9 * D,
-        created_by="tester",
-        now=NOW,
-    )
+    data = WorkshopInput(slug, "Python", NOW, NOW + 2 * D, NOW + 9 * D)
+    return create_workshop(session, data, created_by="tester", now=NOW)
 
 
 def add(session, usernames, *, workshop="py", role=Role.participant):

@@ -32,7 +32,8 @@ ACCOUNT_COLUMNS = (
 
 def select_accounts(*extra: Any) -> Select[Any]:
     """Accounts with their workshop's columns (``extra`` columns appended), by username."""
-    return select(*ACCOUNT_COLUMNS, *extra).outerjoin(Workshop).order_by(Account.username)
+    columns: list[Any] = [*ACCOUNT_COLUMNS, *extra]
+    return select(*columns).outerjoin(Workshop).order_by(Account.username)
 
 
 def workshop_view(w: Any) -> WorkshopView:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from hubtypes.db.models import Account, Workshop
 from hubtypes.db.queries.audit import audit
 from hubtypes.db.queries.views import workshop_view
 from hubtypes.errors import Conflict, NotFound
+from hubtypes.inputs import WorkshopInput
 from hubtypes.records import WorkshopView
 
 
@@ -55,69 +57,54 @@ def list_workshops(session: Session) -> list[tuple[WorkshopView, dict[str, int]]
 
 
 def create_workshop(
-    session: Session,
-    *,
-    slug: str,
-    title: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    delete_after: datetime,
-    created_by: str,
-    now: datetime,
+    session: Session, data: WorkshopInput, *, created_by: str, now: datetime
 ) -> WorkshopView:
-    """Add a workshop (already validated by :func:`hubtypes.inputs.check_workshop`)."""
-    if get_workshop(session, slug) is not None:
-        raise Conflict("slug", f"a workshop {slug!r} exists already; choose another slug")
-    workshop = Workshop(
-        slug=slug,
-        title=title,
-        starts_at=to_db(starts_at),
-        ends_at=to_db(ends_at),
-        delete_after=to_db(delete_after),
-        created_by=created_by,
-        created_at=to_db(now),
-    )
+    """Add a workshop (``data`` comes from :func:`hubtypes.inputs.check_workshop`)."""
+    if get_workshop(session, data.slug) is not None:
+        raise Conflict("slug", f"a workshop {data.slug!r} exists already; choose another slug")
+    workshop = Workshop(slug=data.slug, created_by=created_by, created_at=to_db(now))
+    _set_fields(workshop, data)
     session.add(workshop)
+    details = {k: str(v) if k == "title" else as_utc(v).isoformat() for k, v in _fields(data)}
     audit(
         session,
         actor=created_by,
         action="workshop.create",
-        target=slug,
+        target=data.slug,
         now=now,
-        details={
-            "title": title,
-            "starts_at": as_utc(starts_at).isoformat(),
-            "ends_at": as_utc(ends_at).isoformat(),
-            "delete_after": as_utc(delete_after).isoformat(),
-        },
+        details=details,
     )
     session.flush()
     return workshop_view(workshop)
 
 
 def update_workshop(
-    session: Session,
-    slug: str,
-    *,
-    title: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    delete_after: datetime,
-    actor: str,
-    now: datetime,
+    session: Session, data: WorkshopInput, *, actor: str, now: datetime
 ) -> WorkshopView:
-    """Change a workshop's title and dates (already validated); audits what changed."""
+    """Change a workshop's title and dates (validated ``data``); audits what changed."""
+    slug = data.slug
     workshop = require_workshop(session, slug)
     before = workshop_view(workshop)
-    workshop.title = title
-    workshop.starts_at = to_db(starts_at)
-    workshop.ends_at = to_db(ends_at)
-    workshop.delete_after = to_db(delete_after)
+    _set_fields(workshop, data)
     after = workshop_view(workshop)
     changes = {
         key: [str(getattr(before, key)), str(getattr(after, key))]
-        for key in ("title", "starts_at", "ends_at", "delete_after")
+        for key in _FIELDS
         if getattr(before, key) != getattr(after, key)
     }
     audit(session, actor=actor, action="workshop.update", target=slug, now=now, details=changes)
     return after
+
+
+_FIELDS = ("title", "starts_at", "ends_at", "delete_after")
+
+
+def _fields(data: WorkshopInput) -> list[tuple[str, Any]]:
+    return [(key, getattr(data, key)) for key in _FIELDS]
+
+
+def _set_fields(workshop: Workshop, data: WorkshopInput) -> None:
+    workshop.title = data.title
+    workshop.starts_at = to_db(data.starts_at)
+    workshop.ends_at = to_db(data.ends_at)
+    workshop.delete_after = to_db(data.delete_after)

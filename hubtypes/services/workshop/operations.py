@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from hubtypes.access.names import GroupNames
@@ -131,7 +131,7 @@ class Operations:
         instructors = _names(body.get("instructors"), "instructors")
 
         def write(session: Any) -> tuple[WorkshopView, list[NewCredential]]:
-            view = create_workshop(session, **asdict(data), created_by=who.name, now=now)
+            view = create_workshop(session, data, created_by=who.name, now=now)
             creds = []
             if instructors:
                 creds = create_accounts(
@@ -168,16 +168,7 @@ class Operations:
                 _text(body, "delete_after", current.delete_after.isoformat()),
                 now,
             )
-            return update_workshop(
-                session,
-                slug,
-                title=data.title,
-                starts_at=data.starts_at,
-                ends_at=data.ends_at,
-                delete_after=data.delete_after,
-                actor=who.name,
-                now=now,
-            )
+            return update_workshop(session, data, actor=who.name, now=now)
 
         view = await self.tx(write)
         await self.sync_group(slug)

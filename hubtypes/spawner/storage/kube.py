@@ -53,7 +53,7 @@ def kube_storage(
         else:
             if not shared_volume:
                 raise ValueError(
-                    f"the {m.kind} folder needs c.HubTypeSpawnerMixin.kube_shared_volume"
+                    f"the {m.kind} folder needs c.HubTypesKubeSpawner.kube_shared_volume"
                 )
             volumes[STORAGE_VOLUME] = {"name": STORAGE_VOLUME, **shared_volume}
             vm: dict[str, Any] = {"name": STORAGE_VOLUME, "mountPath": m.target}
@@ -163,7 +163,7 @@ class KubeStorage(StorageBackend):
             volume = dict(spawner.kube_archive_volume) or dict(spawner.kube_shared_volume)
             if not volume:
                 raise RuntimeError(
-                    "archiving needs c.HubTypeSpawnerMixin.kube_archive_volume "
+                    "archiving needs c.HubTypesKubeSpawner.kube_archive_volume "
                     "or kube_shared_volume; nothing was deleted"
                 )
             archive = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 
 import pytest
@@ -186,3 +187,10 @@ def test_lock_at_expiry_stops_servers_and_deletes_tokens(real_hub_factory, tmp_p
     # locked once: the next pass does nothing; the other participant is untouched
     assert sh.call("POST", "lifecycle").json()["lock"] == []
     assert sh.hub.api("GET", f"/users/{stays}/tokens").status_code == 200
+    # the operator's log says what happened, in the hub's format, at INFO
+    log = sh.hub.log_text()
+    assert re.search(
+        r"\[I [\d-]+ [\d:.]+ hubtypes\.services\.workshop resets:\d+\] "
+        rf"Workshop 'a': locked 1 account\(s\) at their lock time .*: {early}",
+        log,
+    ), log[-3000:]
