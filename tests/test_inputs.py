@@ -112,3 +112,25 @@ def test_check_expiry():
         check_expiry(NOW - timedelta(seconds=1), purge, NOW)
     with pytest.raises(InputError, match="purge"):
         check_expiry(purge + timedelta(seconds=1), purge, NOW)
+
+
+@pytest.mark.parametrize(
+    "module, new",
+    [
+        ("hubtypes.paths", "hubtypes._data"),
+        ("hubtypes.authenticator", "hubtypes.auth.workshop"),
+        ("hubtypes.services.workshop.hubside", "hubtypes.services.workshop.hub_config"),
+    ],
+)
+def test_old_import_paths_still_work_for_one_release(module, new):
+    import importlib
+    import sys
+    import warnings
+
+    sys.modules.pop(module, None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = importlib.import_module(module)
+    assert any(issubclass(w.category, DeprecationWarning) for w in caught)
+    assert all(getattr(old, name) is getattr(importlib.import_module(new), name, None)
+               or name in ("ADMIN_SCOPE", "INSTRUCT_SCOPE") for name in old.__all__)  # fmt: skip

@@ -29,7 +29,7 @@ from typing import Any
 
 from hubtypes.storage.slugs import check_relative
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _PATH_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 
@@ -59,14 +59,14 @@ class ArchiveReport:
 def _open_dir(name: str, dir_fd: int | None) -> int:
     """Open a directory entry without following links, fixing its mode if we lack access."""
     try:
-        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+        return os.open(name, DIR_FLAGS, dir_fd=dir_fd)
     except PermissionError:
         # an O_PATH descriptor needs no permission; chmod through /proc/self/fd
         # acts on exactly that inode, so a concurrent swap cannot redirect it
         pfd = os.open(name, _PATH_FLAGS, dir_fd=dir_fd)
         try:
             os.chmod(f"/proc/self/fd/{pfd}", 0o700)
-            return os.open(".", _DIR_FLAGS, dir_fd=pfd)
+            return os.open(".", DIR_FLAGS, dir_fd=pfd)
         finally:
             os.close(pfd)
 
@@ -79,12 +79,12 @@ def _open_parent(root: str, subpath: str) -> tuple[int, str, int]:
     A missing component raises FileNotFoundError.
     """
     parts = check_relative(subpath).split("/")
-    fd = os.open(root, _DIR_FLAGS & ~os.O_NOFOLLOW)  # the configured root itself may be a link
+    fd = os.open(root, DIR_FLAGS & ~os.O_NOFOLLOW)  # the configured root itself may be a link
     root_dev = os.fstat(fd).st_dev
     try:
         for part in parts[:-1]:
             try:
-                nfd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                nfd = os.open(part, DIR_FLAGS, dir_fd=fd)
             except OSError as e:
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):  # a symlink or a file on the way
                     raise UnsafePath(f"{subpath}: {part} is not a plain directory") from e

@@ -7,8 +7,9 @@ Put it first in the bases, before the spawner class it extends::
 It is a ``LoggingConfigurable``, not a ``Spawner`` (``Spawner.__init_subclass__``
 rejects classes without start/stop/poll), and every override calls ``super()``.
 The decisions (hub type, paths, environment) come from the pure modules
-:mod:`hubtypes.storage.hub_types` and :mod:`hubtypes.storage.mounts`; one backend adapter per
-spawner family (:mod:`.local`, :mod:`.kube`, :mod:`.docker`) applies them.
+:mod:`hubtypes.storage.hub_types` and :mod:`hubtypes.storage.mounts`; one storage backend per
+spawner family (:mod:`.storage.local`, :mod:`.storage.kube`, :mod:`.storage.docker`),
+named by each ready-made class's ``storage_backend``, applies them.
 """
 
 from __future__ import annotations
@@ -217,8 +218,8 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         self._hubtypes_stored = {
             "type": res.hub_type.value,
             "home": mounts[0].subpath,
-            "workshop": res.workshop_slug,
-            "user": res.user_slug,
+            "workshop": res.workshop_dir,
+            "user": res.user_dir,
         }
         for progress, message in progress_messages(res, mounts):
             self._hubtypes_event(progress, message)
@@ -299,8 +300,8 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         return {
             "type": res.hub_type.value,
             "home": mounts[0].subpath,
-            "workshop": res.workshop_slug,
-            "user": res.user_slug,
+            "workshop": res.workshop_dir,
+            "user": res.user_dir,
         }
 
     async def stop(self, now: bool = False) -> Any:

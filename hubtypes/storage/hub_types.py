@@ -141,11 +141,11 @@ class Resolution:
     """One user's hub type and the facts their storage is derived from."""
 
     username: str
-    user_slug: str
+    user_dir: str  # the username made safe for paths and labels (storage.slugs)
     policy: HubTypePolicy
     role: str = ""  # "participant" | "instructor" for workshop users, else ""
     workshop: WorkshopView | None = None
-    workshop_slug: str = ""
+    workshop_dir: str = ""  # the workshop slug made safe the same way
     locks_at: datetime | None = None
 
     @property
@@ -168,7 +168,7 @@ def resolve(
     delete date, and workshop-less users on a workshop hub set to ``refuse``.
     Without it (deciding what to delete) it only says where the storage is.
     """
-    user_slug = safe_slug(username)
+    user_dir = safe_slug(username)
     if check_access and account is not None and account.disabled:
         raise SpawnRefused(f"The account {username} is disabled.")
     workshop = account.workshop if account is not None else None
@@ -187,11 +187,11 @@ def resolve(
             )
         return Resolution(
             username=username,
-            user_slug=user_slug,
+            user_dir=user_dir,
             policy=config.policies[HubType.workshop],
             role=role,
             workshop=workshop,
-            workshop_slug=safe_slug(workshop.slug),
+            workshop_dir=safe_slug(workshop.slug),
             locks_at=locks_at,
         )
     hub_type = config.default_type
@@ -200,13 +200,13 @@ def resolve(
         if config.unassigned == "refuse":
             if not check_access:
                 return Resolution(
-                    username=username, user_slug=user_slug, policy=config.policies[hub_type]
+                    username=username, user_dir=user_dir, policy=config.policies[hub_type]
                 )
             raise SpawnRefused(
                 f"{username} does not belong to a workshop on this hub, so has no server."
             )
         hub_type = HubType(config.unassigned)
-    return Resolution(username=username, user_slug=user_slug, policy=config.policies[hub_type])
+    return Resolution(username=username, user_dir=user_dir, policy=config.policies[hub_type])
 
 
 def spawn_environment(res: Resolution) -> dict[str, str]:
@@ -215,7 +215,7 @@ def spawn_environment(res: Resolution) -> dict[str, str]:
     env["HUBTYPES_TYPE"] = res.hub_type.value
     ws = res.workshop
     env["HUBTYPES_ROLE"] = res.role
-    env["HUBTYPES_WORKSHOP"] = res.workshop_slug
+    env["HUBTYPES_WORKSHOP"] = res.workshop_dir
     env["HUBTYPES_WORKSHOP_TITLE"] = ws.title if ws else ""
     env["HUBTYPES_LOCKS_AT"] = res.locks_at.isoformat() if res.locks_at else ""
     env["HUBTYPES_DELETE_AFTER"] = as_utc(ws.delete_after).isoformat() if ws else ""

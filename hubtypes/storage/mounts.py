@@ -51,15 +51,15 @@ class Mount:
         return posixpath.basename(self.target)
 
 
-def workshop_subpath(workshop_slug: str) -> str:
-    return check_relative(f"workshops/{workshop_slug}")
+def workshop_subpath(workshop_dir: str) -> str:
+    return check_relative(f"workshops/{workshop_dir}")
 
 
 def home_subpath(res: Resolution) -> str:
     """The user's home, relative to the storage root."""
     if res.hub_type == HubType.workshop:
-        return check_relative(f"{workshop_subpath(res.workshop_slug)}/{res.user_slug}")
-    return check_relative(f"{res.hub_type.value}/{res.user_slug}")
+        return check_relative(f"{workshop_subpath(res.workshop_dir)}/{res.user_dir}")
+    return check_relative(f"{res.hub_type.value}/{res.user_dir}")
 
 
 def plan_mounts(res: Resolution, layout: Layout | None = None) -> tuple[Mount, ...]:
@@ -74,7 +74,7 @@ def plan_mounts(res: Resolution, layout: Layout | None = None) -> tuple[Mount, .
     )
     mounts = [home]
     if res.hub_type == HubType.workshop:
-        ws = workshop_subpath(res.workshop_slug)
+        ws = workshop_subpath(res.workshop_dir)
         if res.policy.materials:
             mounts.append(
                 Mount(

@@ -60,7 +60,7 @@ def make_spawner(
     c.HubTypesKubeSpawner.kube_shared_volume = NFS
     for key, value in traits.items():
         cls = "KubeSpawner" if key in ("volumes", "volume_mounts", "profile_list") else None
-        setattr(c[cls or "HubTypeSpawnerMixin"], key, value)
+        setattr(c[cls or "HubTypesKubeSpawner"], key, value)
     user = types.SimpleNamespace(name=name, id=1, url=f"/user/{name}/")
     spawner = HubTypesKubeSpawner(config=c, _mock=True, user=user, name=server)
 
@@ -291,3 +291,18 @@ async def test_kmock_community_pvc_kept_on_delete(k8s):
     await asyncio.wait_for(sp.delete_forever(), 10)
     assert pvc in objects(k8s, "persistentvolumeclaims")
     assert not any(n.startswith("hubtypes-cleanup-") for n in objects(k8s, "pods"))
+
+
+async def test_old_mixin_names_of_kube_traits_still_work_with_a_warning(kubeconfig, caplog):
+    from hubtypes.spawner import deprecated
+
+    deprecated._warned.clear()
+    c = Config()
+    c.HubTypeSpawnerMixin.kube_shared_volume = NFS
+    c.HubTypeSpawnerMixin.kube_home_storage = "shared-volume"
+    sp = HubTypesKubeSpawner(config=c, _mock=True)
+    assert sp.kube_shared_volume == NFS and sp.kube_home_storage == "shared-volume"
+    assert (
+        "c.HubTypeSpawnerMixin.kube_shared_volume is deprecated since hubtypes 0.2: "
+        "set c.HubTypesKubeSpawner.kube_shared_volume instead" in caplog.text
+    )

@@ -64,7 +64,7 @@ def test_resolution_table(default, unassigned, acct, expected_type, expected_rol
     assert res.hub_type == expected_type
     assert res.role == expected_role
     assert res.policy == DEFAULT_POLICIES[expected_type]
-    assert bool(res.workshop_slug) == (expected_type == W)
+    assert bool(res.workshop_dir) == (expected_type == W)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_refusals_and_deletion_time_resolution(default, unassigned, acct, messag
         resolve(config, "alice", acct, NOW)
     # deciding what to delete never refuses: it only says where the storage is
     res = resolve(config, "alice", acct, NOW, check_access=False)
-    assert res.user_slug == "alice"
+    assert res.user_dir == "alice"
 
 
 def test_account_expiry_overrides_workshop_end():

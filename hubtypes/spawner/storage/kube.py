@@ -27,9 +27,9 @@ STORAGE_VOLUME = "hubtypes-storage"
 HOME_VOLUME = "hubtypes-home"
 
 
-def workshop_pvc_name(workshop_slug: str, user_slug: str) -> str:
+def workshop_pvc_name(workshop_dir: str, user_dir: str) -> str:
     # '.' never occurs in a slug, so (workshop, user) -> name is injective
-    return f"hubtypes-{workshop_slug}.{user_slug}"
+    return f"hubtypes-{workshop_dir}.{user_dir}"
 
 
 def kube_storage(
@@ -117,7 +117,7 @@ class KubeStorage(StorageBackend):
         uses_pvc = spawner.kube_home_storage == "pvc" and not home.ephemeral
         spawner.storage_pvc_ensure = spawner._hubtypes_pvc_ensure and uses_pvc
         if uses_pvc and res.hub_type == HubType.workshop:
-            spawner.pvc_name = workshop_pvc_name(res.workshop_slug, res.user_slug)
+            spawner.pvc_name = workshop_pvc_name(res.workshop_dir, res.user_dir)
         self.apply(spawner)
 
     def apply(self, spawner: Any) -> None:

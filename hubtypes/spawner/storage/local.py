@@ -27,7 +27,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from hubtypes.fs.safe_delete import _DIR_FLAGS, archive_tree, safe_delete
+from hubtypes.fs.safe_delete import DIR_FLAGS, archive_tree, safe_delete
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
 from hubtypes.storage.mounts import Mount
@@ -54,7 +54,7 @@ def ensure_dir(root: str, spec: DirSpec) -> None:
     creation set owner and mode, and always re-assert the owner."""
     parts = check_relative(spec.subpath).split("/")
     os.makedirs(root, mode=0o711, exist_ok=True)
-    fd = os.open(root, _DIR_FLAGS & ~os.O_NOFOLLOW)
+    fd = os.open(root, DIR_FLAGS & ~os.O_NOFOLLOW)
     try:
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
@@ -64,7 +64,7 @@ def ensure_dir(root: str, spec: DirSpec) -> None:
                 created = True
             except FileExistsError:
                 pass
-            nfd = os.open(part, _DIR_FLAGS, dir_fd=fd)  # ELOOP if someone planted a link
+            nfd = os.open(part, DIR_FLAGS, dir_fd=fd)  # ELOOP if someone planted a link
             os.close(fd)
             fd = nfd
             if last:
@@ -79,7 +79,7 @@ def ensure_dir(root: str, spec: DirSpec) -> None:
 
 def _claim_home(home: str, username: str, owner: Owner, links: dict[str, str]) -> None:
     """Record the owner (refusing someone else's home) and create the folder links."""
-    fd = os.open(home, _DIR_FLAGS)
+    fd = os.open(home, DIR_FLAGS)
     try:
         try:
             mfd = os.open(OWNER_MARKER, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd)
@@ -145,9 +145,9 @@ def prepare_local(
         pw = pwd.getpwnam(res.username)
         user = Owner(pw.pw_uid, pw.pw_gid)
         if res.hub_type == HubType.workshop:
-            groups["m"] = _ensure_group(group_name(res.workshop_slug, "m"), [res.username])
+            groups["m"] = _ensure_group(group_name(res.workshop_dir, "m"), [res.username])
             instructors = [res.username] if res.role == "instructor" else []
-            groups["i"] = _ensure_group(group_name(res.workshop_slug, "i"), instructors)
+            groups["i"] = _ensure_group(group_name(res.workshop_dir, "i"), instructors)
     for spec in plan_dirs(res, mounts, hub, user, groups):
         ensure_dir(root, spec)
     home = safe_join(root, mounts[0].subpath)
