@@ -110,8 +110,10 @@ def _hubtypes_workshop_service(c):
 
     c.WorkshopAuthenticator.post_auth_hook = hub_config.post_auth_hook(operators_hook)
 
-    # the admin page's Workshops panel (share/hubtypes/templates/admin.html)
-    add_templates_to(c)
+    # the admin page's Workshops panel (share/hubtypes/templates/admin.html); the login
+    # snippet put the same folder on the template path already
+    if claimed("login") is None:
+        add_templates_to(c)
     c.JupyterHub.template_vars.update({"hubtypes_workshop_service": name})
 
 
