@@ -1,53 +1,121 @@
 # hubtypes: the workshop service (instructors' accounts, lifecycle, admins' resets).
 #
-# Load after 10-hubtypes-workshop.py. Set hubtypes' database URL in $HUBTYPES_DB_URL
-# (or c.HubTypesDatabase.url before this snippet when it is exec'd). Works when exec'd
-# by Zero-to-JupyterHub, loaded by TLJH's load_subconfig, or from a plain
-# jupyterhub_config.py with load_subconfig("/path/to/30-hubtypes-workshop-service.py").
-# Change the service's port with the environment variable HUBTYPES_WORKSHOP_SERVICE_URL.
-import os  # noqa: E402
-import sys  # noqa: E402
+# Load after 10-hubtypes-workshop.py (the workshop login it serves); without it, or
+# before it, this file changes nothing and says so. hubtypes' database: $HUBTYPES_DB_URL
+# (or c.HubTypesDatabase.url, where this file can see it). The service listens on
+# http://127.0.0.1:10101, on Kubernetes on all interfaces and routed as http://hub:10101
+# (the proxy is another pod); set $HUBTYPES_WORKSHOP_SERVICE_URL to change that.
+#
+# Works under every loader, which all provide `c` (the config to fill in): exec'd by
+# Zero-to-JupyterHub in its namespace (where `get_config` is the chart's get_config(key),
+# so this file never calls it), load_subconfig'd by TLJH or a plain jupyterhub_config.py.
 
-from hubtypes._data import add_templates_to  # noqa: E402
-from hubtypes.services.workshop import hub_config  # noqa: E402
 
-c = get_config()  # noqa: F821 (provided by the traitlets config loader)
+def _hubtypes_workshop_service(c):
+    import os
+    import sys
+    from urllib.parse import urlparse
 
-_args = [sys.executable, "-m", "hubtypes.services.workshop"]
-# The service must open the hub's hubtypes database. A snippet loaded with
-# load_subconfig (TLJH) cannot see settings made in other files, so the URL comes
-# from $HUBTYPES_DB_URL (also the `hubtypes` command's default) if set, else from
-# c.HubTypesDatabase.url if this snippet can see it, else both use the default
-# file in the hub's working directory (the service runs there too).
-_url = os.environ.get("HUBTYPES_DB_URL") or (
-    c.HubTypesDatabase.url if "url" in c.HubTypesDatabase else ""
-)
-if _url:
-    if _url.startswith("sqlite:///") and not _url.startswith("sqlite:////"):
-        # a relative SQLite path is relative to the hub's directory: make it absolute
-        _url = "sqlite:///" + os.path.abspath(_url[len("sqlite:///") :])
-    c.HubTypesDatabase.url = _url
-    _args.append(f"--HubTypesDatabase.url={_url}")
+    from hubtypes._data import add_templates_to
+    from hubtypes.services.workshop import hub_config
+    from hubtypes.spawner.dropin import claim, claimed, complain, on_kubernetes
 
-c.JupyterHub.services.append(
-    {
-        "name": hub_config.SERVICE_NAME,
-        "display": True,
-        "url": os.environ.get("HUBTYPES_WORKSHOP_SERVICE_URL", "http://127.0.0.1:10101"),
-        "command": _args,
-        # the custom scopes reach the service's OAuth tokens only if listed here
-        "oauth_client_allowed_scopes": [hub_config.ADMIN_SCOPE, hub_config.INSTRUCT_SCOPE],
-        # part of the hub, not a third party: no "authorize access?" page on first visit
-        "oauth_no_confirm": True,
-    }
-)
-c.JupyterHub.custom_scopes.update(hub_config.CUSTOM_SCOPES)
-c.JupyterHub.load_roles.extend(hub_config.roles())
+    me = (lambda: None).__code__.co_filename  # this file, as its loader compiled it
+    name = hub_config.SERVICE_NAME
+    login = "authenticator_class" in c.JupyterHub and str(
+        c.JupyterHub.authenticator_class
+    ).lower() in ("workshop", "hubtypes.auth.workshop.workshopauthenticator")
+    if claimed("login") is None and not login:
+        complain(
+            me,
+            "loaded before 10-hubtypes-workshop.py, or without it: the workshop service "
+            "serves the workshop login, so nothing changed. Load 10-hubtypes-workshop.py "
+            "first (jupyterhub_config.d loads files in name order; keep the 10-/30- names).",
+        )
+        return
+    first = claim("workshop-service", me)
+    if first is not None:
+        complain(me, f"loaded again (first by {first[0]}); nothing changed. Load it once.")
+        return
 
-# instructors get the role above through one static group, added at login
-_previous_hook = c.Authenticator.post_auth_hook if "post_auth_hook" in c.Authenticator else None
-c.Authenticator.post_auth_hook = hub_config.post_auth_hook(_previous_hook)
+    kube = on_kubernetes()
+    default_url = "http://hub:10101" if kube else "http://127.0.0.1:10101"
+    url = os.environ.get("HUBTYPES_WORKSHOP_SERVICE_URL", default_url)
+    command = [sys.executable, "-m", "hubtypes.services.workshop"]
+    if kube:
+        # the proxy is its own pod: listen on all interfaces, not only on `url`'s host
+        command.append("--ip=0.0.0.0")
+    bind = urlparse(str(c.JupyterHub.hub_bind_url)) if "hub_bind_url" in c.JupyterHub else None
+    if bind is not None and bind.hostname in (None, "0.0.0.0", "::") and bind.port:
+        # The hub listens on all interfaces (Zero-to-JupyterHub: http://:8081) and the
+        # service runs beside it: reach its API over loopback, as the chart's own culler
+        # does, not through the hub's Service and its network policy.
+        base = str(c.JupyterHub.base_url) if "base_url" in c.JupyterHub else "/"
+        base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
+        command.append(f"--HubServiceApp.hub_api_url=http://127.0.0.1:{bind.port}{base}hub/api")
 
-# the admin page's Workshops panel (share/hubtypes/templates/admin.html)
-add_templates_to(c)
-c.JupyterHub.template_vars.update({"hubtypes_workshop_service": hub_config.SERVICE_NAME})
+    # The service opens the hub's hubtypes database. A load_subconfig'd file cannot see
+    # other files' settings, so the URL comes from $HUBTYPES_DB_URL if set, else from
+    # c.HubTypesDatabase.url if visible, else both use the default file in the hub's
+    # working directory (the service runs there too). It reaches the service through its
+    # environment, never its command line (which the hub logs and its API shows).
+    environment = {}
+    db_url = os.environ.get("HUBTYPES_DB_URL") or (
+        c.HubTypesDatabase.url if "url" in c.HubTypesDatabase else ""
+    )
+    if db_url:
+        if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
+            # a relative SQLite path is relative to the hub's directory: make it absolute
+            db_url = "sqlite:///" + os.path.abspath(db_url[len("sqlite:///") :])
+        c.HubTypesDatabase.url = db_url
+        environment["HUBTYPES_DB_URL"] = db_url
+
+    services = c.JupyterHub.services if "services" in c.JupyterHub else []
+    if any(s.get("name") == name for s in (services if isinstance(services, list) else [])):
+        complain(
+            me,
+            f"a service named {name!r} is already configured (Zero-to-JupyterHub: "
+            f"hub.services.{name}?); it is kept as it is and this file adds its roles and "
+            "scopes only. Remove the other definition to use this file's.",
+        )
+    else:
+        c.JupyterHub.services.append(
+            {
+                "name": name,
+                "display": True,
+                "url": url,
+                "command": command,
+                "environment": environment,
+                # the custom scopes reach the service's OAuth tokens only if listed here
+                "oauth_client_allowed_scopes": [hub_config.ADMIN_SCOPE, hub_config.INSTRUCT_SCOPE],
+                # part of the hub, not a third party: no "authorize access?" page
+                "oauth_no_confirm": True,
+            }
+        )
+    c.JupyterHub.custom_scopes.update(hub_config.CUSTOM_SCOPES)
+    roles = c.JupyterHub.load_roles if "load_roles" in c.JupyterHub else []
+    known = {r.get("name") for r in roles} if isinstance(roles, list) else set()
+    c.JupyterHub.load_roles.extend([r for r in hub_config.roles() if r["name"] not in known])
+
+    # Instructors get the role above through one static group, added at login by a hook
+    # on the workshop authenticator. It calls the operator's c.Authenticator.post_auth_hook
+    # (read when it runs, so set before or after this file, by any loader) or a
+    # c.WorkshopAuthenticator.post_auth_hook set before this file.
+    section = c.WorkshopAuthenticator
+    earlier = section.post_auth_hook if "post_auth_hook" in section else None
+
+    def operators_hook(authenticator, handler, authentication):
+        hook = earlier or authenticator.config.Authenticator.get("post_auth_hook")
+        return hook(authenticator, handler, authentication) if hook else authentication
+
+    c.WorkshopAuthenticator.post_auth_hook = hub_config.post_auth_hook(operators_hook)
+
+    # the admin page's Workshops panel (share/hubtypes/templates/admin.html); the login
+    # snippet put the same folder on the template path already
+    if claimed("login") is None:
+        add_templates_to(c)
+    c.JupyterHub.template_vars.update({"hubtypes_workshop_service": name})
+
+
+_hubtypes_workshop_service(c)  # noqa: F821 (`c` is given by every loader)
+del _hubtypes_workshop_service

@@ -13,6 +13,7 @@ LOADERS = {
     # a plain jupyterhub_config.py, and The Littlest JupyterHub's jupyterhub_config.d
     "load_subconfig": f"load_subconfig({str(SNIPPET)!r})",
     # Zero-to-JupyterHub execs every jupyterhub_config.d/*.py in its config's namespace
+    # (jupyterhub/files/hub/jupyterhub_config.py; the full replica is tests/install/)
     "z2jh-exec": (
         f"with open({str(SNIPPET)!r}) as f:\n"
         f"    exec(compile(f.read(), {str(SNIPPET)!r}, 'exec'))\n"
@@ -31,7 +32,7 @@ def test_snippet_makes_a_workshop_hub(real_hub_factory, tmp_path):
     earlier = "c.JupyterHub.template_paths = ['/nonexistent/operator-templates']\n"
     tail = (
         f"c.HubTypesDatabase.url = 'sqlite:///{tmp_path}/hubtypes.sqlite'\n"
-        "print('refresh', c.Authenticator.auth_refresh_age, c.Authenticator.auth_refresh_strict,"
+        "print('refresh', c.Authenticator.auth_refresh_age,"
         " 'templates', list(c.JupyterHub.template_paths), flush=True)\n"
     )
     hub = real_hub_factory(LOADERS["load_subconfig"] + "\n" + tail, start=False)
@@ -42,5 +43,5 @@ def test_snippet_makes_a_workshop_hub(real_hub_factory, tmp_path):
         assert "Access code:" in page, name
         log = hub.log_text().split("===== realhub start")[-1]
         assert "Using Authenticator: hubtypes.auth.workshop.WorkshopAuthenticator" in log, name
-        assert "refresh 60 True templates" in log, name
+        assert "refresh 60 templates" in log, name
         assert "/nonexistent/operator-templates" in log, name

@@ -1,7 +1,13 @@
-"""Helpers for the ``jupyterhub_config.d`` snippets: pick the hubtypes spawner class.
+"""Helpers for the ``jupyterhub_config.d`` snippets: pick the hubtypes spawner class, and
+notice a snippet loaded twice.
 
 Imported by the snippets at config-load time; it imports nothing from JupyterHub,
 KubeSpawner or DockerSpawner, so a snippet works before any of them is loaded.
+
+A snippet loaded with ``load_subconfig`` (a plain ``jupyterhub_config.py``, TLJH) gets a
+fresh config and cannot see what other files set, so "loaded twice" and "loaded without
+the login snippet" are noticed here, in the process: a hub loads its config once per
+process (``JupyterHub.initialize``; ``upgrade-db`` and ``token`` load it once in their own).
 """
 
 from __future__ import annotations
@@ -68,4 +74,78 @@ def on_kubernetes() -> bool:
     return "KUBERNETES_SERVICE_HOST" in os.environ
 
 
-__all__ = ["hubtypes_spawner_for", "on_kubernetes", "use_hubtypes_spawner"]
+def on_tljh() -> bool:
+    """Whether The Littlest JupyterHub's config is loading us: its ``jupyterhub_config.py``
+    imports ``tljh.user_creating_spawner`` before it loads ``jupyterhub_config.d``."""
+    return "tljh.user_creating_spawner" in sys.modules
+
+
+# what a snippet configures ("login", "spawner", "workshop-service") -> (file, detail)
+_configured: dict[str, tuple[str, str]] = {}
+
+
+def claim(part: str, origin: str, detail: str = "") -> tuple[str, str] | None:
+    """Record that the snippet file ``origin`` configures ``part`` of the hub.
+
+    Returns None the first time; else the ``(file, detail)`` that already did, and the
+    snippet should then change nothing and say so (see :func:`complain`).
+    """
+    if part in _configured:
+        return _configured[part]
+    _configured[part] = (origin, detail)
+    return None
+
+
+def claimed(part: str) -> tuple[str, str] | None:
+    """The ``(file, detail)`` that configured ``part`` in this process, if any."""
+    return _configured.get(part)
+
+
+def forget_claims() -> None:
+    """Start over, as a new hub process would (tests that load snippets in-process)."""
+    _configured.clear()
+
+
+def complain(origin: str, message: str) -> None:
+    """One line on stderr naming the snippet file: the hub's logger is not set up while
+    its config loads (the Zero-to-JupyterHub chart prints its config messages too)."""
+    print(f"hubtypes: {os.path.basename(origin)}: {message}", file=sys.stderr, flush=True)
+
+
+def storage_snippet_may_run(origin: str, hub_type: str) -> bool:
+    """Whether a ``20-hubtypes-spawner-*.py`` snippet should configure the hub (else it
+    has said why on stderr): not under TLJH, and only the first of them in a process."""
+    if on_tljh():
+        complain(
+            origin,
+            "The Littlest JupyterHub loads this file into a fresh config that cannot see "
+            "its spawner (UserCreatingSpawner), so it would replace it; nothing changed. "
+            f"Use the hubtypes TLJH plugin (tljh-config set hubtypes.type {hub_type}) and "
+            "remove this file.",
+        )
+        return False
+    first = claim("spawner", origin, hub_type)
+    if first is None:
+        return True
+    if first[1] == hub_type:
+        complain(origin, f"loaded again (first by {first[0]}); nothing changed. Load it once.")
+    else:
+        complain(
+            origin,
+            f"{os.path.basename(first[0])} already made this a {first[1]} hub, so this "
+            f"{hub_type} snippet changed nothing. Keep one 20-hubtypes-spawner-*.py file.",
+        )
+    return False
+
+
+__all__ = [
+    "claim",
+    "claimed",
+    "complain",
+    "forget_claims",
+    "hubtypes_spawner_for",
+    "on_kubernetes",
+    "on_tljh",
+    "storage_snippet_may_run",
+    "use_hubtypes_spawner",
+]

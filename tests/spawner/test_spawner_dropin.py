@@ -8,7 +8,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
-from traitlets.config import Config, PyFileConfigLoader
+from traitlets.config import Config
 
 from hubtypes.spawner import HubTypeSpawnerMixin
 from hubtypes.spawner.dropin import hubtypes_spawner_for
@@ -98,37 +98,18 @@ def test_spawner_family_table(current, kube, expected):
     assert hubtypes_spawner_for(current, on_kubernetes=kube) == expected
 
 
-@pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
-def test_snippet_in_z2jh_namespace(snippet, monkeypatch):
-    """Zero-to-JupyterHub execs every snippet in one namespace after setting KubeSpawner."""
-    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
-    c = Config()
-    c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
-    namespace = {"c": c, "get_config": lambda: c}
-    for path in SNIPPETS:  # all of them first, as a chart would load several
-        exec(compile(path.read_text(), str(path), "exec"), dict(namespace))
-    exec(compile(snippet.read_text(), str(snippet), "exec"), namespace)
-    assert c.JupyterHub.spawner_class == "hubtypes-kube"
-    hub_type = snippet.stem.rsplit("-", 1)[1]
-    assert c.HubTypeSpawnerMixin.default_hub_type == hub_type
-
-
-@pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
-def test_snippet_with_load_subconfig(snippet, tmp_path, monkeypatch):
-    """TLJH and a plain jupyterhub_config.py use load_subconfig."""
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    main = tmp_path / "jupyterhub_config.py"
-    main.write_text(f"c = get_config()\nload_subconfig({str(snippet)!r})\n")
-    c = PyFileConfigLoader(main.name, path=str(tmp_path)).load_config()
-    assert c.JupyterHub.spawner_class == "hubtypes-local"
-    assert c.HubTypeSpawnerMixin.default_hub_type == snippet.stem.rsplit("-", 1)[1]
-    assert c.HubTypeSpawnerMixin.storage_root == "/srv/hubtypes"
+def test_snippets_are_tested_under_every_loader():
+    """The snippets under Z2JH's, TLJH's and a plain config's loaders, and their bad input,
+    are tested from replicas of those loaders in tests/install/test_snippet_loaders.py."""
+    here = Path(__file__).parents[1] / "install" / "test_snippet_loaders.py"
+    assert here.is_file() and len(SNIPPETS) == 3
 
 
 def test_snippet_leaves_unsupported_spawner_alone(capsys):
+    from hubtypes.spawner.dropin import use_hubtypes_spawner
+
     c = Config()
     c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
-    snippet = SNIPPETS[0]
-    exec(compile(snippet.read_text(), str(snippet), "exec"), {"c": c, "get_config": lambda: c})
+    assert use_hubtypes_spawner(c) is None
     assert c.JupyterHub.spawner_class == "systemdspawner.SystemdSpawner"
     assert "no hub-type-aware version" in capsys.readouterr().err
