@@ -92,13 +92,15 @@ def _set(key: str, example: Any) -> str:
     return f"sudo tljh-config set {key} {example}"
 
 
-def _choice(section: dict[str, Any], key: str, choices: tuple[str, ...], default: str) -> str:
+def _choice(
+    section: dict[str, Any], key: str, choices: tuple[str, ...], default: str, example: str
+) -> str:
     value = section.get(key, default)
     if not isinstance(value, str) or value.lower() not in choices:
         raise SettingError(
             f"{SECTION}.{key}",
             f"is {value!r}, expected one of {', '.join(choices)}",
-            _set(f"{SECTION}.{key}", choices[1] if key == "type" else choices[0]),
+            _set(f"{SECTION}.{key}", example),
         )
     return value.lower()
 
@@ -191,13 +193,15 @@ def parse_settings(tljh_config: dict[str, Any]) -> TLJHSettings | None:
             )
     if "type" not in section:
         raise SettingError(f"{SECTION}.type", "is missing", _set(f"{SECTION}.type", "workshop"))
-    hub_type = _choice(section, "type", HUB_TYPES, "workshop")
+    hub_type = _choice(section, "type", HUB_TYPES, "", example="workshop")
     return TLJHSettings(
         type=hub_type,
         db_url=_db_url(section),
         storage_root=_path(section, "storage_root", DEFAULT_STORAGE_ROOT),
         archive_root=_path(section, "archive_root", DEFAULT_ARCHIVE_ROOT),
-        unassigned_type=_choice(section, "unassigned_type", UNASSIGNED_TYPES, "community"),
+        unassigned_type=_choice(
+            section, "unassigned_type", UNASSIGNED_TYPES, "community", example="community"
+        ),
         service=_bool(section, "service", hub_type == "workshop"),
         service_port=_port(section, "service_port", DEFAULT_SERVICE_PORT),
     )

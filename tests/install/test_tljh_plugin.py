@@ -639,7 +639,7 @@ def tljh_machine() -> Iterator[None]:
             subprocess.run(["groupdel", group], check=False, capture_output=True)
 
 
-def make_database(url: str, username: str) -> None:
+def make_database(url: str, username: str, admin: str) -> None:
     db = Database(url)
     with db.session() as s:
         ws = Workshop(
@@ -661,6 +661,7 @@ def make_database(url: str, username: str) -> None:
                 created_at=to_db(NOW),
             )
         )
+        s.add(Account(username=admin, role=Role.admin, code_hash="unused", created_at=to_db(NOW)))
     db.dispose()
 
 
@@ -708,14 +709,16 @@ def test_spawn_creates_the_tljh_user_and_uses_the_workshop_home(
 ) -> None:
     name = f"tl{uuid.uuid4().hex[:8]}"
     system = f"jupyter-{name}"  # TLJH's name for it (shorter than 26: not hashed)
-    with pytest.raises(KeyError):
-        pwd.getpwnam(system)
+    admin = f"tladm{uuid.uuid4().hex[:6]}"  # in no workshop: a community user
+    for who in (system, f"jupyter-{admin}"):
+        with pytest.raises(KeyError):
+            pwd.getpwnam(who)
     # the test users must traverse the storage root's parents (pytest's tmp_path is 0700)
     base = Path(tempfile.mkdtemp(prefix="hubtypes-tljh-"))
     base.chmod(0o755)
     store = base / "store"
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
-    make_database(db_url, name)
+    make_database(db_url, name, admin)
     hub: RealHub | None = None
     try:
         hub = tljh_hub(
@@ -764,16 +767,30 @@ def test_spawn_creates_the_tljh_user_and_uses_the_workshop_home(
         r = requests.put(url, json=body, headers={"Authorization": f"token {token}"}, timeout=30)
         assert r.status_code == 201, r.text
         assert (home / "notes.txt").stat().st_uid == pw.pw_uid
+
+        # a community user (the workshop hub's admin) keeps TLJH's own home
+        assert hub.api("POST", f"/users/{admin}").status_code == 201
+        assert hub.api("POST", f"/users/{admin}/server").status_code in (201, 202)
+        wait_ready(hub, admin)
+        admin_pw = pwd.getpwnam(f"jupyter-{admin}")
+        pid, env = server_process(admin)
+        assert env["HUBTYPES_TYPE"] == "community"
+        assert env["HOME"] == admin_pw.pw_dir == f"/home/jupyter-{admin}"
+        assert os.readlink(f"/proc/{pid}/cwd") == admin_pw.pw_dir
+        assert not (store / "community").exists()
     finally:
         if hub is not None and hub.running:
-            # TLJH sets cleanup_servers = False: stop the server before the hub goes
-            hub.api("DELETE", f"/users/{name}/server")
+            # TLJH sets cleanup_servers = False: stop the servers before the hub goes
+            for who in (name, admin):
+                hub.api("DELETE", f"/users/{who}/server")
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                if not hub.api("GET", f"/users/{name}").json()["servers"]:
+                users = [hub.api("GET", f"/users/{who}").json() for who in (name, admin)]
+                if not any(u.get("servers") for u in users):
                     break
                 time.sleep(0.2)
-        subprocess.run(["userdel", "--remove", system], check=False, capture_output=True)
+        for who in (system, f"jupyter-{admin}"):
+            subprocess.run(["userdel", "--remove", who], check=False, capture_output=True)
         for kind in "mi":
             subprocess.run(["groupdel", group_name("py-101", kind)], check=False)
         subprocess.run(["rm", "-rf", "--one-file-system", str(base)], check=False)
