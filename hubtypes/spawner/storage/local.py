@@ -136,17 +136,28 @@ def plan_dirs(
 
 
 def prepare_local(
-    root: str, res: Resolution, mounts: tuple[Mount, ...], *, system_users: bool
+    root: str,
+    res: Resolution,
+    mounts: tuple[Mount, ...],
+    *,
+    system_users: bool,
+    system_user: str = "",
 ) -> str:
-    """Create the user's folders; returns the absolute home path."""
+    """Create the user's folders; returns the absolute home path.
+
+    ``system_user``: the system account the server runs as, when it is not named like
+    the hub user (TLJH runs ``alice`` as ``jupyter-alice``, see
+    :mod:`hubtypes.spawner.tljh`); it owns the home and joins the workshop's groups.
+    """
     hub = Owner(os.getuid(), os.getgid())
     user, groups = hub, {}
     if system_users:
-        pw = pwd.getpwnam(res.username)
+        account = system_user or res.username
+        pw = pwd.getpwnam(account)
         user = Owner(pw.pw_uid, pw.pw_gid)
         if res.hub_type == HubType.workshop:
-            groups["m"] = _ensure_group(group_name(res.workshop_dir, "m"), [res.username])
-            instructors = [res.username] if res.role == "instructor" else []
+            groups["m"] = _ensure_group(group_name(res.workshop_dir, "m"), [account])
+            instructors = [account] if res.role == "instructor" else []
             groups["i"] = _ensure_group(group_name(res.workshop_dir, "i"), instructors)
     for spec in plan_dirs(res, mounts, hub, user, groups):
         ensure_dir(root, spec)
