@@ -2,6 +2,11 @@
 
 Every database call runs in a worker thread (``asyncio.to_thread``), so a burst
 of logins at the start of a workshop never blocks the hub's event loop.
+
+Works on JupyterHub 5.5 and 6.x alike: a locked account's session, API tokens and the
+hub's answers to its servers end at the next auth refresh on both (see
+``HAS_STRICT_REFRESH``), and the workshop service's lock stops its servers and deletes its
+tokens (docs/installing.md states the window that remains).
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ from hubtypes.records import AccountView
 from hubtypes.storage.hub_types import config_problems
 
 GENERIC_FAILURE = "Invalid username or access code."
+
+# `Authenticator.auth_refresh_strict` arrived in JupyterHub 6.1 (default False there).
+# Before 6.1 a failed refresh_user already refused token-authenticated requests too
+# (jupyterhub/handlers/base.py `refresh_auth` in 5.5.1), which is what strict mode does.
+HAS_STRICT_REFRESH = "auth_refresh_strict" in Authenticator.class_trait_names()
 
 
 @dataclass(frozen=True)
@@ -141,9 +151,13 @@ class WorkshopAuthenticator(Authenticator):
         # a locked account loses its session within a minute
         return 60
 
-    @default("auth_refresh_strict")
-    def _default_refresh_strict(self) -> bool:
-        return True
+    if HAS_STRICT_REFRESH:
+        # JupyterHub 6.1+: refuse token-authenticated requests (API tokens, the user's
+        # servers asking the hub) of a locked account too, not only its cookie session.
+        # Set here, not in config, so a 5.5 hub never logs "Config option not recognized".
+        @default("auth_refresh_strict")
+        def _default_refresh_strict(self) -> bool:
+            return True
 
     @default("any_allow_config")
     def _default_any_allow(self) -> bool:
