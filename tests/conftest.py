@@ -77,6 +77,7 @@ def real_hub_factory(tmp_path: Path) -> Iterator[HubFactory]:
     for hub in hubs:
         try:
             hub.stop()
+            hub.kill_leftovers()
         except BaseException as e:  # stop the others all the same
             errors.append(e)
     if errors:

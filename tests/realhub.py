@@ -194,6 +194,27 @@ class RealHub:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
+    def kill_leftovers(self) -> list[int]:
+        """SIGKILL processes the hub started and left behind (single-user servers,
+        services): a hub killed after its 15 s leaves them running, and they would
+        answer for the next test's user of the same name. Returns their pids."""
+        marker = f"JUPYTERHUB_API_URL=http://127.0.0.1:{self.hub_port}/".encode()
+        killed = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                environ = Path(f"/proc/{entry}/environ").read_bytes()
+            except OSError:
+                continue
+            if any(v.startswith(marker) for v in environ.split(b"\0")):
+                try:
+                    os.kill(int(entry), signal.SIGKILL)
+                    killed.append(int(entry))
+                except ProcessLookupError:
+                    pass
+        return killed
+
     def restart(self, timeout: float = 60) -> None:
         self.stop()
         self.start(timeout)

@@ -21,11 +21,13 @@ from contextlib import aclosing
 from typing import Any
 
 from jupyterhub.utils import maybe_future
+from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
 from traitlets import Bool, CaselessStrEnum, Dict, TraitError, Unicode, validate
 from traitlets.config import LoggingConfigurable
 
 from hubtypes.clock import Clock, utcnow
+from hubtypes.db.engine import DatabaseError
 from hubtypes.records import AccountView
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.spawner.storage.local import LocalStorage
@@ -40,7 +42,9 @@ from hubtypes.storage.hub_types import (
     resolve,
     spawn_environment,
 )
-from hubtypes.storage.mounts import Layout, Mount, plan_mounts, progress_messages
+from hubtypes.storage.mounts import Layout, Mount, plan_mounts, progress_messages, server_root
+
+DATABASE_UNAVAILABLE = "The hub's workshop database is unavailable; try again shortly."
 
 
 class HubTypeSpawnerMixin(LoggingConfigurable):
@@ -78,7 +82,7 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         "/srv/hubtypes",
         help="""Directory that holds every home, materials and shared folder, as seen
         by the hub process (local and Docker spawners). Layout:
-        ``community/{user}``, ``binder/{user}``, ``workshops/{workshop}/{user}``,
+        ``community/{user}``, ``binder/{user}/{server}``, ``workshops/{workshop}/{user}``,
         ``workshops/{workshop}/_materials``, ``workshops/{workshop}/_shared``.
         Nothing outside it is ever created or deleted.""",
     ).tag(config=True)
@@ -147,6 +151,8 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         self._hubtypes_events: list[dict[str, Any]] = []
         self._hubtypes_ready = asyncio.Event()
         self._hubtypes_event_done = False
+        self._hubtypes_applied_root: str | None = None
+        self._hubtypes_configured_root = ""
 
     # ----- configuration -> pure inputs -----
 
@@ -156,6 +162,24 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
             unassigned=self.unassigned_hub_type.lower(),
             policies=apply_overrides(DEFAULT_POLICIES, self.policy_overrides),
         )
+
+    def hubtypes_server_root(self, home: str) -> str:
+        """Where the server starts: ``notebook_dir`` as the operator or user set it, in ``home``.
+
+        The value this mixin set at an earlier start is not mistaken for the operator's.
+        """
+        current = self.notebook_dir  # type: ignore[attr-defined]
+        if current == self._hubtypes_applied_root:
+            current = self._hubtypes_configured_root
+        else:
+            self._hubtypes_configured_root = current
+        try:
+            root = server_root(current, home)
+        except ValueError as e:
+            self.log.warning(f"hubtypes: {e}; the server starts in the home instead")
+            root = home
+        self._hubtypes_applied_root = root
+        return root
 
     def hubtypes_layout(self) -> Layout:
         return Layout(self.home_mount_path, self.materials_dir_name, self.shared_dir_name)
@@ -213,7 +237,11 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
             res = await self.hubtypes_resolve()
         except SpawnRefused as e:
             raise web.HTTPError(403, str(e)) from None
-        mounts = plan_mounts(res, self.hubtypes_layout())
+        except (SQLAlchemyError, DatabaseError) as e:
+            # the person gets a sentence; the operator gets the cause
+            self.log.error(f"hubtypes: cannot read {self.user.name}'s account: {e}")  # type: ignore[attr-defined]
+            raise web.HTTPError(503, DATABASE_UNAVAILABLE) from None
+        mounts = plan_mounts(res, self.hubtypes_layout(), self.name)  # type: ignore[attr-defined]
         self.hubtypes_resolution, self.hubtypes_mounts = res, mounts
         self._hubtypes_stored = {
             "type": res.hub_type.value,
@@ -296,7 +324,7 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         if self._hubtypes_stored:
             return dict(self._hubtypes_stored)
         res = await self.hubtypes_resolve(check_access=False)
-        mounts = plan_mounts(res, self.hubtypes_layout())
+        mounts = plan_mounts(res, self.hubtypes_layout(), self.name)  # type: ignore[attr-defined]
         return {
             "type": res.hub_type.value,
             "home": mounts[0].subpath,
@@ -304,13 +332,22 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
             "user": res.user_dir,
         }
 
-    async def stop(self, now: bool = False) -> Any:
-        result = await super().stop(now=now)  # type: ignore[misc]
+    async def stop(self, *args: Any, **kwargs: Any) -> Any:
+        # exactly as JupyterHub called us: some spawners' stop() takes no `now`
+        result = await maybe_future(super().stop(*args, **kwargs))  # type: ignore[misc]
         stored = self._hubtypes_stored
-        if stored:
-            policy = self._policies()[HubType(stored["type"])]
-            if policy.on_stop == StorageAction.delete:
-                await self.hubtypes_backend().remove_home(self, stored, StorageAction.delete)
+        try:
+            if stored:
+                policy = self._policies()[HubType(stored["type"])]
+                if policy.on_stop == StorageAction.delete:
+                    await self.hubtypes_backend().remove_home(self, stored, StorageAction.delete)
+        except Exception:
+            # the server has stopped; a home that could not go now is retried at deletion
+            self.log.exception(
+                "hubtypes: %s's server stopped, but its ephemeral home %s was not removed",
+                self.user.name,  # type: ignore[attr-defined]
+                stored.get("home"),
+            )
         return result
 
     async def delete_forever(self) -> None:

@@ -5,7 +5,7 @@ starts from the same tuple of :class:`Mount`; only the translation differs.
 The layout under the storage root::
 
     community/{user}              a community member's home
-    binder/{user}                 a binder visitor's home (gone when the server stops)
+    binder/{user}/{server}        a binder visitor's home per server (gone when it stops)
     workshops/{ws}/{user}         a workshop participant's or instructor's home
     workshops/{ws}/_materials     read-only for participants, writable for instructors
     workshops/{ws}/_shared        read-write for everyone in the workshop
@@ -21,10 +21,11 @@ import posixpath
 from dataclasses import dataclass
 
 from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
-from hubtypes.storage.slugs import check_relative
+from hubtypes.storage.slugs import check_relative, safe_slug
 
 MATERIALS = "_materials"
 SHARED = "_shared"
+DEFAULT_SERVER_DIR = "_default"  # a binder user's default server (safe_slug never starts with _)
 
 
 @dataclass(frozen=True)
@@ -55,19 +56,47 @@ def workshop_subpath(workshop_dir: str) -> str:
     return check_relative(f"workshops/{workshop_dir}")
 
 
-def home_subpath(res: Resolution) -> str:
-    """The user's home, relative to the storage root."""
+def home_subpath(res: Resolution, server_name: str = "") -> str:
+    """The home of one of the user's servers, relative to the storage root.
+
+    Community and workshop servers of one user share one home. A binder home lives one
+    session, so each binder server gets its own (``binder/{user}/{server}``, the default
+    server ``_default``): stopping one never deletes the files another is using.
+    """
     if res.hub_type == HubType.workshop:
         return check_relative(f"{workshop_subpath(res.workshop_dir)}/{res.user_dir}")
+    if res.hub_type == HubType.binder:
+        server_dir = safe_slug(server_name) if server_name else DEFAULT_SERVER_DIR
+        return check_relative(f"binder/{res.user_dir}/{server_dir}")
     return check_relative(f"{res.hub_type.value}/{res.user_dir}")
 
 
-def plan_mounts(res: Resolution, layout: Layout | None = None) -> tuple[Mount, ...]:
-    """The user's mounts: home first, then materials and shared if the policy has them."""
+def server_root(notebook_dir: str, home: str) -> str:
+    """Where a single-user server starts: the operator's or user's ``notebook_dir``, in the home.
+
+    hubtypes decides the home; ``notebook_dir`` (config, a profile, ``user_options``) decides
+    where in it the server starts. Empty: the home itself. Relative: inside the home, and
+    never above it (ValueError). Absolute, or starting with ``~`` (the home, as the server
+    sees ``$HOME``): left as the operator wrote it.
+    """
+    if not notebook_dir:
+        return home
+    if notebook_dir.startswith(("/", "~")):
+        return notebook_dir
+    joined = posixpath.normpath(posixpath.join(home, notebook_dir))
+    if joined != home and not joined.startswith(home.rstrip("/") + "/"):
+        raise ValueError(f"notebook_dir {notebook_dir!r} leads out of the home {home!r}")
+    return joined
+
+
+def plan_mounts(
+    res: Resolution, layout: Layout | None = None, server_name: str = ""
+) -> tuple[Mount, ...]:
+    """A server's mounts: home first, then materials and shared if the policy has them."""
     layout = layout or Layout()
     home = Mount(
         kind="home",
-        subpath=home_subpath(res),
+        subpath=home_subpath(res, server_name),
         target=layout.home_path,
         read_only=False,
         ephemeral=res.policy.on_stop == StorageAction.delete,
@@ -123,4 +152,5 @@ __all__ = [
     "Mount",
     "home_subpath",
     "plan_mounts",
+    "server_root",
 ]

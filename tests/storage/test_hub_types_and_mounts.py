@@ -125,7 +125,9 @@ def test_mounts_per_type_and_role():
         ("home", "community/alice", "/home/jovyan", False, False)
     ]
     _, m = _mounts(None, default=B)
-    assert [(x.kind, x.subpath, x.ephemeral) for x in m] == [("home", "binder/alice", True)]
+    assert [(x.kind, x.subpath, x.ephemeral) for x in m] == [
+        ("home", "binder/alice/_default", True)
+    ]
     _, m = _mounts(account())
     assert [(x.kind, x.subpath, x.target, x.read_only) for x in m] == [
         ("home", "workshops/python-101/alice", "/home/jovyan", False),

@@ -78,7 +78,7 @@ class DockerStorage(StorageBackend):
         spawner.volumes, spawner.read_only_volumes = docker_volumes(
             mounts, host_root, dict(spawner.volumes), dict(spawner.read_only_volumes)
         )
-        spawner.notebook_dir = mounts[0].target
+        spawner.notebook_dir = spawner.hubtypes_server_root(mounts[0].target)
 
     async def remove_home(
         self, spawner: Any, stored: dict[str, str], action: StorageAction

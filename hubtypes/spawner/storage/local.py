@@ -191,7 +191,7 @@ class LocalStorage(StorageBackend):
         home = await asyncio.to_thread(
             prepare_local, spawner.storage_root, res, mounts, system_users=self.system_users
         )
-        spawner.notebook_dir = home
+        spawner.notebook_dir = spawner.hubtypes_server_root(home)
         if not self.system_users:
             spawner.home_dir = home  # SimpleLocalProcessSpawner's preexec chdirs into it
 

@@ -1,0 +1,238 @@
+"""The mixin respects what operators and users set, and fails kindly (issue: spawner suite).
+
+Real hubs on loopback with the mixin on SimpleLocalProcessSpawner and real jupyter-server
+for notebook_dir, binder named servers and an unreachable database; in-process for the
+stop() call shape and old server states (no hub is involved there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from realhub import HubFactory, RealHub
+from traitlets.config import Config
+
+from hubtypes.spawner.mixin import DATABASE_UNAVAILABLE, HubTypeSpawnerMixin
+from hubtypes.storage.hub_types import StorageAction
+from hubtypes.storage.mounts import server_root
+
+ARGS = ["--allow-root"] if os.geteuid() == 0 else []
+
+
+def hub_config(store: Path, db_url: str, extra: str = "") -> str:
+    return f"""
+c.JupyterHub.authenticator_class = 'dummy'
+c.Authenticator.allow_all = True
+c.JupyterHub.allow_named_servers = True
+c.JupyterHub.spawner_class = 'hubtypes-simple'
+c.Spawner.args = {ARGS!r}
+c.Spawner.default_url = '/api'
+c.Spawner.http_timeout = 60
+c.HubTypesDatabase.url = {db_url!r}
+c.HubTypeSpawnerMixin.storage_root = {str(store)!r}
+{extra}
+"""
+
+
+def wait_ready(hub: RealHub, name: str, server: str = "", timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        model = hub.api("GET", f"/users/{name}").json()["servers"].get(server)
+        if model and model["ready"]:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"{name}/{server} not ready:\n{hub.log_tail()}")
+
+
+def contents(hub: RealHub, token: str, name: str, server: str = "") -> str:
+    base = f"{hub.url}user/{name}/" + (f"{server}/" if server else "")
+    return base + "api/contents/"
+
+
+def start(hub: RealHub, name: str, server: str = "") -> None:
+    path = f"/users/{name}/server" + (f"s/{server}" if server else "")
+    r = hub.api("POST", path)
+    assert r.status_code in (201, 202), r.text
+    wait_ready(hub, name, server)
+
+
+@pytest.mark.hub
+def test_notebook_dir_is_kept_and_resolved_inside_the_home(
+    real_hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    (store / "community/olive/work").mkdir(parents=True)
+    (store / "community/olive/work/inside.txt").write_text("here")
+    hub = real_hub_factory(
+        hub_config(store, f"sqlite:///{tmp_path}/h.sqlite", "c.Spawner.notebook_dir = 'work'")
+    )
+    hub.api("POST", "/users/olive")
+    start(hub, "olive")
+    token = hub.api("POST", "/users/olive/tokens", json={"note": "t"}).json()["token"]
+    auth = {"Authorization": f"token {token}"}
+    listing = requests.get(contents(hub, token, "olive"), headers=auth, timeout=30).json()
+    assert [item["name"] for item in listing["content"]] == ["inside.txt"]
+    # a second start does not take the first start's absolute path for the operator's
+    assert hub.api("DELETE", "/users/olive/server").status_code in (202, 204)
+    start(hub, "olive")
+    listing = requests.get(contents(hub, token, "olive"), headers=auth, timeout=30).json()
+    assert [item["name"] for item in listing["content"]] == ["inside.txt"]
+    assert hub.api("DELETE", "/users/olive/server").status_code in (202, 204)
+
+
+@pytest.mark.hub
+def test_binder_named_servers_have_their_own_homes(
+    real_hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    extra = "c.HubTypeSpawnerMixin.default_hub_type = 'binder'"
+    hub = real_hub_factory(hub_config(store, f"sqlite:///{tmp_path}/h.sqlite", extra))
+    hub.api("POST", "/users/bea")
+    start(hub, "bea")
+    start(hub, "bea", "two")
+    token = hub.api("POST", "/users/bea/tokens", json={"note": "t"}).json()["token"]
+    auth = {"Authorization": f"token {token}"}
+    body = {"type": "file", "format": "text", "content": "still needed"}
+    url = contents(hub, token, "bea", "two") + "work.txt"
+    assert requests.put(url, json=body, headers=auth, timeout=30).status_code == 201
+    assert (store / "binder/bea/two/work.txt").read_text() == "still needed"
+    # stopping the default server deletes its own home, not the one "two" is using
+    assert hub.api("DELETE", "/users/bea/server").status_code in (202, 204)
+    deadline = time.monotonic() + 30
+    while (store / "binder/bea/_default").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not (store / "binder/bea/_default").exists()
+    assert (store / "binder/bea/two/work.txt").read_text() == "still needed"
+    got = requests.get(url, headers=auth, timeout=30)
+    assert got.status_code == 200 and got.json()["content"] == "still needed"
+    assert hub.api("DELETE", "/users/bea/servers/two").status_code in (202, 204)
+
+
+@pytest.mark.hub
+def test_unreachable_database_gives_a_clear_message_and_logs_the_cause(
+    real_hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    # nothing listens on port 9: connecting fails the way a down database server does
+    db_url = "postgresql+psycopg2://hubtypes@127.0.0.1:9/hubtypes"
+    hub = real_hub_factory(hub_config(tmp_path / "store", db_url))
+    hub.api("POST", "/users/dan")
+    r = hub.api("POST", "/users/dan/server")
+    deadline = time.monotonic() + 30
+    log = ""
+    while time.monotonic() < deadline:
+        log = hub.log_text()
+        if "cannot read dan's account" in log:
+            break
+        time.sleep(0.3)
+    assert "hubtypes: cannot read dan's account" in log and "127.0.0.1" in log
+    if r.status_code >= 400:
+        assert DATABASE_UNAVAILABLE in r.text
+    else:  # the hub answered 202 and reports the failure on the progress stream
+        events = hub.api("GET", "/users/dan/server/progress").text
+        assert DATABASE_UNAVAILABLE in events
+    assert "sqlalchemy" not in r.text.lower()
+
+
+# --- in-process: no hub is involved ----------------------------------------------------
+
+
+class NoNowStop:
+    """A spawner base whose stop() takes no `now` argument (as some third-party ones)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stopped = False
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def get_state(self) -> dict[str, Any]:
+        return {"pid": 0}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class Spawner(HubTypeSpawnerMixin, NoNowStop):
+    user = types.SimpleNamespace(name="eve")
+    name = ""
+
+
+def test_stop_calls_the_wrapped_spawner_as_jupyterhub_does() -> None:
+    sp = Spawner(config=Config())
+    asyncio.run(sp.stop())
+    assert sp.stopped
+
+
+def test_the_server_still_stops_when_removing_the_home_fails(caplog) -> None:
+    sp = Spawner(config=Config())
+    sp._hubtypes_stored = {"type": "binder", "home": "binder/eve/_default", "workshop": "",
+                           "user": "eve"}  # fmt: skip
+
+    class Broken:
+        async def remove_home(self, *args: Any) -> None:
+            raise OSError("disk on fire")
+
+    sp.hubtypes_backend = lambda: Broken()  # type: ignore[method-assign]
+    asyncio.run(sp.stop())
+    assert sp.stopped
+    assert "ephemeral home binder/eve/_default was not removed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        # written by hubtypes 0.1: the same keys
+        {
+            "pid": 0,
+            "hubtypes": {
+                "type": "workshop",
+                "home": "workshops/py/ann",
+                "workshop": "py",
+                "user": "ann",
+            },
+        },  # fmt: skip
+        {"pid": 0},  # a server started before hubtypes was installed
+        {"pid": 0, "hubtypes": "garbage"},  # never trusted blindly
+    ],
+)
+def test_states_from_older_versions_load(state: dict[str, Any]) -> None:
+    sp = Spawner(config=Config())
+    sp.load_state(state)
+    out = sp.get_state()
+    if isinstance(state.get("hubtypes"), dict):
+        assert out["hubtypes"] == state["hubtypes"]
+    else:
+        assert "hubtypes" not in out
+
+
+@pytest.mark.parametrize(
+    "notebook_dir, expected",
+    [
+        ("", "/s/community/ann"),
+        ("work", "/s/community/ann/work"),
+        ("a/../b", "/s/community/ann/b"),
+        ("/srv/data", "/srv/data"),
+        ("~/notebooks", "~/notebooks"),
+    ],
+)
+def test_server_root_table(notebook_dir: str, expected: str) -> None:
+    assert server_root(notebook_dir, "/s/community/ann") == expected
+
+
+@pytest.mark.parametrize("notebook_dir", ["..", "../bob", "work/../../bob"])
+def test_server_root_never_leaves_the_home(notebook_dir: str) -> None:
+    with pytest.raises(ValueError, match="leads out of the home"):
+        server_root(notebook_dir, "/s/community/ann")
+
+
+def test_storage_action_values_are_stable() -> None:
+    # stored in configs and states: renaming one would break an operator's hub
+    assert [a.value for a in StorageAction] == ["keep", "archive", "delete"]
