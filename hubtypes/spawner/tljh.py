@@ -69,7 +69,7 @@ class TLJHStorage(LocalStorage):
             system_users=True,
             system_user=system_account(spawner),
         )
-        spawner.notebook_dir = home
+        spawner.notebook_dir = spawner.hubtypes_server_root(home)
         spawner.user_workingdir = home  # SystemdSpawner's WorkingDirectory=
 
     def environment(self, spawner: Any, mounts: tuple[Mount, ...]) -> dict[str, str]:
