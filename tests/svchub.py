@@ -108,17 +108,18 @@ class ServiceHub:
         raise AssertionError(f"the workshop service did not answer:\n{self.hub.log_tail()}")
 
     def service_pid(self) -> int | None:
-        """The service process (found by its database URL, unique to this hub)."""
+        """The service process (found by its database URL, unique to this hub, which the
+        snippet passes in the service's environment, never on its logged command line)."""
+        wanted = f"HUBTYPES_DB_URL={self.db_url}".encode()
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
             try:
                 cmd = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"hubtypes.services.workshop" in cmd and any(
-                self.db_url.encode() in part for part in cmd
-            ):
+            if b"hubtypes.services.workshop" in cmd and wanted in environ:
                 return int(entry)
         return None
 
