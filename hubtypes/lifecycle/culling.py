@@ -1,0 +1,345 @@
+"""The culler's decisions: which servers stop, which users go, and why. Pure: no I/O.
+
+Inputs are plain data — a hub user's model reduced to :class:`CullUser`, the user's
+hub type as the spawner resolves it (:class:`hubtypes.storage.hub_types.Resolution`),
+an explicit ``now`` and, optionally, whether a server's kernels are busy. Outputs are
+:class:`ServerDecision` and :class:`UserDecision`, each with a reason a person can read.
+
+Invariants (tested exhaustively and with hypothesis):
+
+- a **community** user and an **admin** are never deleted, whatever the configuration says;
+- a pending server (starting or stopping) is never touched;
+- a server whose kernel is busy is not idle: it is kept until its max age (if any);
+- a workshop participant past their lock time has their servers stopped (busy or not);
+- a user is deleted only when the policy says so and none of their servers runs.
+
+Policies are keyed by *kind* — ``community``, ``workshop-participant``,
+``workshop-instructor``, ``binder`` — and overridden per workshop, per hub group and per
+profile (the server's ``user_options["profile"]``), in that order (the last one wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from hubtypes.clock import as_utc
+from hubtypes.storage.hub_types import HubType, Resolution
+
+KINDS = ("community", "workshop-participant", "workshop-instructor", "binder")
+
+
+@dataclass(frozen=True)
+class CullPolicy:
+    """What the culler does to one kind of user's servers (times in seconds)."""
+
+    idle_timeout: float  # stop a server idle this long
+    max_age: float = 0.0  # stop a server this old even if active or busy (0: never)
+    remove_named: bool = False  # remove culled named servers, not only stop them
+    delete_user: bool = False  # delete the user once none of their servers runs
+    cull: bool = True  # whether this kind's servers are culled at all
+
+
+DEFAULT_POLICIES: Mapping[str, CullPolicy] = {
+    "community": CullPolicy(idle_timeout=3600),
+    "workshop-participant": CullPolicy(idle_timeout=1800),
+    "workshop-instructor": CullPolicy(idle_timeout=3600),
+    # BinderHub culls at 10 min idle and 6 h age; anonymous identities are ephemeral
+    "binder": CullPolicy(idle_timeout=600, max_age=6 * 3600, remove_named=True, delete_user=True),
+}
+
+_FIELDS = {f.name for f in fields(CullPolicy)}
+
+
+def _checked(where: str, base: CullPolicy, changes: Mapping[str, Any]) -> CullPolicy:
+    unknown = set(changes) - _FIELDS
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown field(s) {sorted(unknown)} (expected {', '.join(sorted(_FIELDS))})"
+        )
+    typed: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key in ("idle_timeout", "max_age"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{where}.{key} must be a number of seconds, not {value!r}")
+            typed[key] = float(value)
+        else:
+            if not isinstance(value, bool):
+                raise ValueError(f"{where}.{key} must be True or False, not {value!r}")
+            typed[key] = value
+    policy = replace(base, **typed)
+    check_policy(where, policy)
+    return policy
+
+
+def check_policy(where: str, policy: CullPolicy) -> None:
+    """Raise ValueError naming ``where`` for a timeout ≤ 0 or a max age below the timeout."""
+    if policy.idle_timeout <= 0:
+        raise ValueError(
+            f"{where}.idle_timeout must be more than 0 seconds, not {policy.idle_timeout:g} "
+            "(set cull=False to keep these servers)"
+        )
+    if policy.max_age < 0:
+        raise ValueError(f"{where}.max_age must be 0 (no limit) or more, not {policy.max_age:g}")
+    if policy.max_age and policy.max_age < policy.idle_timeout:
+        raise ValueError(
+            f"{where}.max_age ({policy.max_age:g} s) is below idle_timeout "
+            f"({policy.idle_timeout:g} s): raise max_age or set it to 0"
+        )
+
+
+@dataclass(frozen=True)
+class CullConfig:
+    """Every policy and override, validated (build it with :func:`make_config`)."""
+
+    policies: Mapping[str, CullPolicy] = field(default_factory=lambda: dict(DEFAULT_POLICIES))
+    by_workshop: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    by_group: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    by_profile: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def make_config(
+    policies: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    by_workshop: Mapping[str, Mapping[str, Any]] | None = None,
+    by_group: Mapping[str, Mapping[str, Any]] | None = None,
+    by_profile: Mapping[str, Mapping[str, Any]] | None = None,
+    base: Mapping[str, CullPolicy] = DEFAULT_POLICIES,
+    prefix: str = "c.CullerService",
+    profiles: Sequence[str] | None = None,
+) -> CullConfig:
+    """Validate configuration; every error names ``{prefix}.<trait>[key]`` and the fix.
+
+    ``profiles``, when given, are the profile names that exist: an override for another
+    one is an error (a typo would otherwise silently apply to nobody).
+    """
+    result = dict(base)
+    for kind, changes in (policies or {}).items():
+        if kind not in KINDS:
+            raise ValueError(
+                f"{prefix}.policies[{kind!r}]: unknown kind (expected one of {', '.join(KINDS)})"
+            )
+        result[kind] = _checked(f"{prefix}.policies[{kind!r}]", result[kind], changes)
+    overrides: dict[str, Mapping[str, Mapping[str, Any]]] = {}
+    for trait, table in (
+        ("workshop_overrides", by_workshop),
+        ("group_overrides", by_group),
+        ("profile_overrides", by_profile),
+    ):
+        for name, changes in (table or {}).items():
+            where = f"{prefix}.{trait}[{name!r}]"
+            if trait == "profile_overrides" and profiles is not None and name not in profiles:
+                raise ValueError(
+                    f"{where}: unknown profile (known: {', '.join(profiles) or 'none'})"
+                )
+            # validate against every kind it may apply to
+            for kind in KINDS:
+                _checked(where, result[kind], changes)
+        overrides[trait] = dict(table or {})
+    return CullConfig(
+        policies=result,
+        by_workshop=overrides["workshop_overrides"],
+        by_group=overrides["group_overrides"],
+        by_profile=overrides["profile_overrides"],
+    )
+
+
+def kind_of(res: Resolution) -> str:
+    """The policy kind of a resolved user."""
+    if res.hub_type == HubType.workshop:
+        return "workshop-participant" if res.role == "participant" else "workshop-instructor"
+    return res.hub_type.value
+
+
+def policy_for(
+    config: CullConfig, res: Resolution, groups: Sequence[str] = (), profile: str = ""
+) -> CullPolicy:
+    """The policy for one server: its kind's, then workshop, group, profile overrides."""
+    policy = config.policies[kind_of(res)]
+    if res.workshop is not None and res.workshop.slug in config.by_workshop:
+        policy = replace(policy, **_typed(config.by_workshop[res.workshop.slug]))
+    for group in sorted(groups):
+        if group in config.by_group:
+            policy = replace(policy, **_typed(config.by_group[group]))
+    if profile and profile in config.by_profile:
+        policy = replace(policy, **_typed(config.by_profile[profile]))
+    return policy
+
+
+def _typed(changes: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: float(v) if k in ("idle_timeout", "max_age") else v for k, v in changes.items()}
+
+
+# --- the hub's view of users and servers ------------------------------------------------
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """A hub API timestamp (ISO 8601, ``Z`` or offset; naive means UTC) as aware UTC."""
+    if not value:
+        return None
+    return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+@dataclass(frozen=True)
+class CullServer:
+    name: str  # "" is the default server
+    ready: bool
+    pending: str | None
+    started: datetime | None
+    last_activity: datetime | None
+    url: str = ""
+    profile: str = ""
+
+    @classmethod
+    def from_model(cls, name: str, model: Mapping[str, Any]) -> CullServer:
+        options = model.get("user_options") or {}
+        profile = options.get("profile", "") if isinstance(options, Mapping) else ""
+        return cls(
+            name=name,
+            ready=bool(model.get("ready")),
+            pending=model.get("pending"),
+            started=parse_time(model.get("started")),
+            last_activity=parse_time(model.get("last_activity")),
+            url=str(model.get("url") or ""),
+            profile=str(profile or ""),
+        )
+
+
+@dataclass(frozen=True)
+class CullUser:
+    name: str
+    admin: bool
+    groups: tuple[str, ...]
+    created: datetime | None
+    last_activity: datetime | None
+    servers: tuple[CullServer, ...]
+
+    @classmethod
+    def from_model(cls, model: Mapping[str, Any]) -> CullUser:
+        servers = model.get("servers") or {}
+        return cls(
+            name=str(model["name"]),
+            admin=bool(model.get("admin")),
+            groups=tuple(model.get("groups") or ()),
+            created=parse_time(model.get("created")),
+            last_activity=parse_time(model.get("last_activity")),
+            servers=tuple(CullServer.from_model(n, s) for n, s in sorted(servers.items())),
+        )
+
+
+# --- decisions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerDecision:
+    server: str
+    action: str  # "keep" | "stop" | "remove"
+    reason: str  # keep: active, busy, pending, not-ready, exempt; stop: idle, max-age, locked
+    idle_for: float | None = None  # seconds
+    age: float | None = None  # seconds
+    due_in: float | None = None  # keep: seconds until it would be culled (None: never)
+
+    @property
+    def culls(self) -> bool:
+        return self.action != "keep"
+
+
+def decide_server(
+    policy: CullPolicy,
+    server: CullServer,
+    now: datetime,
+    *,
+    busy: bool | None = None,
+    locks_at: datetime | None = None,
+) -> ServerDecision:
+    """Keep, stop or remove one server.
+
+    ``busy``: whether the server's own API reported a busy kernel (None: not asked).
+    ``locks_at``: a workshop participant's lock time; past it the server stops.
+    """
+    if server.pending:
+        return ServerDecision(server.name, "keep", "pending")
+    if not server.ready:
+        return ServerDecision(server.name, "keep", "not-ready")
+    age = (now - server.started).total_seconds() if server.started else None
+    last = server.last_activity or server.started
+    idle = (now - last).total_seconds() if last else None
+    stop = "remove" if server.name and policy.remove_named else "stop"
+    if locks_at is not None and as_utc(locks_at) <= now:
+        return ServerDecision(server.name, stop, "locked", idle, age)
+    if not policy.cull:
+        return ServerDecision(server.name, "keep", "exempt", idle, age)
+    if policy.max_age and age is not None and age >= policy.max_age:
+        return ServerDecision(server.name, stop, "max-age", idle, age)
+    age_left = policy.max_age - age if policy.max_age and age is not None else None
+    if busy:
+        return ServerDecision(server.name, "keep", "busy", idle, age, age_left)
+    if idle is not None and idle >= policy.idle_timeout:
+        return ServerDecision(server.name, stop, "idle", idle, age)
+    idle_left = policy.idle_timeout - idle if idle is not None else policy.idle_timeout
+    due = min(x for x in (idle_left, age_left) if x is not None)
+    return ServerDecision(server.name, "keep", "active", idle, age, due)
+
+
+def needs_busy_check(decision: ServerDecision) -> bool:
+    """Only a server about to be culled for idleness is worth asking about its kernels."""
+    return decision.culls and decision.reason == "idle"
+
+
+@dataclass(frozen=True)
+class UserDecision:
+    delete: bool
+    reason: str  # delete: ephemeral; keep: community, admin, policy, servers-running, active
+
+
+def decide_user(
+    policy: CullPolicy,
+    res: Resolution,
+    user: CullUser,
+    now: datetime,
+    *,
+    still_running: int,
+    culled_now: bool,
+) -> UserDecision:
+    """Whether to delete ``user`` once their servers are handled.
+
+    ``still_running``: servers that run or are pending after this sweep's stops;
+    ``culled_now``: whether this sweep stopped one of theirs (then their idleness is known).
+    Community users and admins are never deleted, whatever ``policy`` says.
+    """
+    if res.hub_type == HubType.community:
+        return UserDecision(False, "community")
+    if user.admin:
+        return UserDecision(False, "admin")
+    if not policy.delete_user:
+        return UserDecision(False, "policy")
+    if still_running:
+        return UserDecision(False, "servers-running")
+    if culled_now:
+        return UserDecision(True, "ephemeral")
+    last = user.last_activity or user.created
+    if last is not None and now - last < timedelta(seconds=policy.idle_timeout):
+        return UserDecision(False, "active")
+    return UserDecision(True, "ephemeral")
+
+
+__all__ = [
+    "DEFAULT_POLICIES",
+    "KINDS",
+    "CullConfig",
+    "CullPolicy",
+    "CullServer",
+    "CullUser",
+    "ServerDecision",
+    "UserDecision",
+    "check_policy",
+    "decide_server",
+    "decide_user",
+    "kind_of",
+    "make_config",
+    "needs_busy_check",
+    "parse_time",
+    "policy_for",
+]
