@@ -221,7 +221,9 @@ class CullUser:
         servers = model.get("servers") or {}
         return cls(
             name=str(model["name"]),
-            admin=bool(model.get("admin")),
+            # a model without "admin" (a token that may not read it) counts as an admin:
+            # unknown is never deletable
+            admin=bool(model.get("admin", True)),
             groups=tuple(model.get("groups") or ()),
             created=parse_time(model.get("created")),
             last_activity=parse_time(model.get("last_activity")),
@@ -325,8 +327,61 @@ def decide_user(
     return UserDecision(True, "ephemeral")
 
 
+def apply_legacy(
+    base: Mapping[str, CullPolicy],
+    *,
+    timeout: float | None = None,
+    max_age: float | None = None,
+    cull_users: bool | None = None,
+    remove_named_servers: bool | None = None,
+    prefix: str = "c.CullerService",
+) -> dict[str, CullPolicy]:
+    """jupyterhub-idle-culler's options, with its meaning, applied to every kind.
+
+    ``timeout``/``max_age``: every kind's idle timeout / max age. ``cull_users``: True lets
+    workshop participants and binder users be deleted (never community users or admins;
+    instructors keep their own policy), False deletes nobody. ``None`` leaves the default.
+    """
+    if timeout is not None and timeout <= 0:
+        raise ValueError(f"{prefix}.timeout (--timeout) must be more than 0 seconds, not {timeout}")
+    if max_age is not None and max_age < 0:
+        raise ValueError(
+            f"{prefix}.max_age (--max-age) must be 0 (no limit) or more, not {max_age}"
+        )
+    result: dict[str, CullPolicy] = {}
+    for kind, policy in base.items():
+        changes: dict[str, Any] = {}
+        if timeout is not None:
+            changes["idle_timeout"] = float(timeout)
+        if max_age is not None:
+            changes["max_age"] = float(max_age)
+        if cull_users is not None:
+            may = cull_users and kind in ("workshop-participant", "binder")
+            changes["delete_user"] = may
+        if remove_named_servers is not None:
+            changes["remove_named"] = remove_named_servers
+        new = replace(policy, **changes)
+        if new.max_age and new.max_age < new.idle_timeout:
+            raise ValueError(
+                f"{prefix}.max_age (--max-age={new.max_age:g}) is below the idle timeout of "
+                f"{kind} ({new.idle_timeout:g} s): raise it, or set it to 0"
+            )
+        result[kind] = new
+    return result
+
+
+def may_delete_users(config: CullConfig) -> bool:
+    """Whether any policy or override may delete a user (then inactive users are listed)."""
+    tables = (config.by_workshop, config.by_group, config.by_profile)
+    return any(p.delete_user for k, p in config.policies.items() if k != "community") or any(
+        changes.get("delete_user") for t in tables for changes in t.values()
+    )
+
+
 __all__ = [
     "DEFAULT_POLICIES",
+    "apply_legacy",
+    "may_delete_users",
     "KINDS",
     "CullConfig",
     "CullPolicy",
