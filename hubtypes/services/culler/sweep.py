@@ -188,7 +188,11 @@ class Sweeper:
             async def one(u: CullUser) -> None:
                 await self._handle(u, resolutions[u.name], now, report)
 
-            await self.hub.map(one, users, limit=self.concurrency)
+            results = await self.hub.map(one, users, limit=self.concurrency)
+            for u, result in zip(users, results, strict=True):
+                if isinstance(result, BaseException):  # a bug, not the hub: say so, go on
+                    report.errors.append(f"{u.name}: {result!r}")
+                    log.error(f"Could not cull {u.name}: {result!r}")
         except Exception as e:
             self.metrics.sweeps.labels("failed").inc()
             report.errors.append(f"listing users: {e}")
@@ -296,8 +300,8 @@ class Sweeper:
         assert self.server_api is not None
         try:
             kernels = await self.server_api.get(server_url.rstrip("/") + "/api/kernels")
-        except (HubAPIError, OSError, ValueError) as e:
-            log.info(f"Could not ask {user}'s server about its kernels ({e}); judging by activity")
+        except Exception as e:  # whatever goes wrong here, the hub's activity decides
+            log.info(f"Could not ask {user}'s server about its kernels ({e!r}); using activity")
             return False
         return any(k.get("execution_state") == "busy" for k in kernels or [])
 
