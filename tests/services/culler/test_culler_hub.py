@@ -261,19 +261,19 @@ async def _execute(url: str, token: str, code: str) -> None:
 
 def test_a_busy_kernel_is_spared_then_culled_once_idle(real_hub_factory, tmp_path):
     hub = make_hub(real_hub_factory, tmp_path,
-                   "--timeout=2 --cull-every=1 --CullerService.proxy_url={hub_url}",
+                   "--timeout=4 --cull-every=1 --CullerService.proxy_url={hub_url}",
                    real_server=True)  # fmt: skip
     start_server(hub, "alice")
     token = hub.api("POST", "/users/alice/tokens", json={}).json()["token"]
     base = hub.url + "user/alice/api/kernels"
     kernel = requests.post(base, headers={"Authorization": f"token {token}"}, timeout=30).json()
     ws_url = base.replace("http://", "ws://") + f"/{kernel['id']}/channels"
-    asyncio.run(_execute(ws_url, token, "import time; time.sleep(5)"))
+    asyncio.run(_execute(ws_url, token, "import time; time.sleep(6)"))
     busy_since = time.monotonic()
     sweep_with(hub, lambda s: s["spared_busy"] >= 1, 15, "a sweep that spares alice")
     assert ready(hub, "alice")
     assert 'hubtypes_culler_servers_spared_busy_total{kind="community"}' in metrics(hub)
-    # once the kernel is idle again (and 2 s have passed), the server goes
+    # once the kernel is idle again (and 4 s have passed), the server goes
     wait_for(lambda: not ready(hub, "alice"), 30, "alice's server to be culled")
     assert time.monotonic() - busy_since >= 4
     assert "Culling server alice (community, idle" in hub.log_text()
