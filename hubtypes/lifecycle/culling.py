@@ -20,7 +20,7 @@ profile (the server's ``user_options["profile"]``), in that order (the last one 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -370,18 +370,31 @@ def apply_legacy(
     return result
 
 
-def may_delete_users(config: CullConfig) -> bool:
-    """Whether any policy or override may delete a user (then inactive users are listed)."""
+def possible_kinds(default_type: HubType, unassigned: str) -> set[str]:
+    """The kinds of user a hub of ``default_type`` can have (workshop users on any hub)."""
+    kinds = {"workshop-participant", "workshop-instructor"}
+    if default_type == HubType.workshop:
+        if unassigned in ("community", "binder"):
+            kinds.add(unassigned)
+    else:
+        kinds.add(default_type.value)
+    return kinds
+
+
+def may_delete_users(config: CullConfig, kinds: Collection[str] = KINDS) -> bool:
+    """Whether a policy of ``kinds`` or an override may delete a user (then the sweep also
+    lists users without servers)."""
     tables = (config.by_workshop, config.by_group, config.by_profile)
-    return any(p.delete_user for k, p in config.policies.items() if k != "community") or any(
-        changes.get("delete_user") for t in tables for changes in t.values()
-    )
+    return any(
+        p.delete_user for k, p in config.policies.items() if k != "community" and k in kinds
+    ) or any(changes.get("delete_user") for t in tables for changes in t.values())
 
 
 __all__ = [
     "DEFAULT_POLICIES",
     "apply_legacy",
     "may_delete_users",
+    "possible_kinds",
     "KINDS",
     "CullConfig",
     "CullPolicy",

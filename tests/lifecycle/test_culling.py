@@ -17,9 +17,11 @@ from hubtypes.lifecycle.culling import (
     decide_user,
     kind_of,
     make_config,
+    may_delete_users,
     needs_busy_check,
     parse_time,
     policy_for,
+    possible_kinds,
 )
 from hubtypes.records import AccountView, WorkshopView
 from hubtypes.storage.hub_types import HubType, ResolverConfig, resolve
@@ -226,3 +228,13 @@ def test_a_busy_server_is_culled_only_past_its_max_age(policy, idle, age):
     d = decide_server(policy, server(min(idle, age), age), NOW, busy=True)
     if d.culls:
         assert policy.max_age and age * 60 >= policy.max_age
+
+
+def test_inactive_users_are_listed_only_where_someone_may_be_deleted():
+    config = make_config()
+    community = possible_kinds(HubType.community, "community")
+    assert not may_delete_users(config, community)  # binder users cannot occur there
+    assert may_delete_users(config, possible_kinds(HubType.binder, "community"))
+    assert may_delete_users(config, possible_kinds(HubType.workshop, "binder"))
+    assert may_delete_users(make_config({"workshop-participant": {"delete_user": True}}),
+                            community)  # fmt: skip

@@ -43,6 +43,7 @@ from hubtypes.lifecycle.culling import (
     may_delete_users,
     needs_busy_check,
     policy_for,
+    possible_kinds,
 )
 from hubtypes.records import AccountView, running_servers
 from hubtypes.services.culler.metrics import CullerMetrics
@@ -149,7 +150,8 @@ class Sweeper:
 
     async def _list(self) -> list[dict[str, Any]]:
         users: dict[str, dict[str, Any]] = {}
-        states = ["ready"] + (["inactive"] if may_delete_users(self.config) else [])
+        kinds = possible_kinds(self.resolver.default_type, self.resolver.unassigned)
+        states = ["ready"] + (["inactive"] if may_delete_users(self.config, kinds) else [])
         for state in states:
             async for model in self.hub.paginate("/users", {"state": state}, limit=self.page_size):
                 users[model["name"]] = model
