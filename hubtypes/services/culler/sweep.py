@@ -271,19 +271,29 @@ class Sweeper:
             log.warning(f"Could not cull {u.name} ({kind}): {e}; the next sweep tries again")
 
     async def _stop(self, u: CullUser, cull: list[ServerDecision]) -> None:
+        """Stop (or remove) the culled servers and follow slow stops until they are gone.
+
+        A 204 means stopped: no need to ask again (one request per server, as few as
+        jupyterhub-idle-culler makes). A 202 (the spawner is still stopping) is followed
+        until the server is gone, so the user can be deleted in this same sweep.
+        """
         names = [d.server for d in cull]
+        statuses = []
+        for d in cull:
+            if d.action == "remove":  # stop and forget the named server in one request
+                path = f"/users/{quote_name(u.name)}/servers/{quote_name(d.server)}"
+                resp = await self.hub.request("DELETE", path, {"remove": True}, ok=(400, 404))
+                statuses.append(resp.status)
+            else:
+                statuses.append(await self.hub.stop_server(u.name, d.server))
+        if all(status != 202 for status in statuses):
+            return
         running = {s.name for s in u.servers if s.ready or s.pending}
         if running <= set(names):
-            # every server of theirs goes: the shared stop-and-wait
-            await stop_servers_and_wait(self.hub, u.name, names, timeout=self.stop_timeout)
+            # every server of theirs goes: the shared stop-and-wait (nothing to ask again)
+            await stop_servers_and_wait(self.hub, u.name, [], timeout=self.stop_timeout)
         else:
-            for name in names:
-                await self.hub.stop_server(u.name, name)
             await self._wait_gone(u.name, set(names))
-        for d in cull:
-            if d.action == "remove":
-                path = f"/users/{quote_name(u.name)}/servers/{quote_name(d.server)}"
-                await self.hub.request("DELETE", path, {"remove": True}, ok=(400, 404))
 
     async def _wait_gone(self, name: str, servers: set[str]) -> None:
         deadline = time.monotonic() + self.stop_timeout
