@@ -139,7 +139,8 @@ def run(culler: str, args: argparse.Namespace, chp: str) -> dict:
     hub.start()
     try:
         prepare(hub, args.users, args.running, args.idle, args.timeout)
-        common = [f"--timeout={args.timeout}", "--cull-every=3600", "--concurrency=10"]
+        common = [f"--timeout={args.timeout}", "--cull-every=3600",
+                  f"--concurrency={args.concurrency}"]  # fmt: skip
         if culler == "hubtypes":
             db = f"--HubTypesDatabase.url=sqlite:///{tmp}/ht.sqlite"
             cmd = [sys.executable, "-m", "hubtypes.services.culler", *common,
@@ -158,6 +159,7 @@ def main() -> None:
     p.add_argument("--idle", type=int, default=20)
     p.add_argument("--stop-delay", type=float, default=2.0)
     p.add_argument("--timeout", type=int, default=5, help="idle timeout, seconds")
+    p.add_argument("--concurrency", type=int, default=10, help="both cullers' --concurrency")
     p.add_argument("--idle-culler-python", default="/tmp/idleculler-venv/bin/python")
     args = p.parse_args()
     chp = find_configurable_http_proxy()
@@ -169,6 +171,7 @@ def main() -> None:
         "running": args.running,
         "idle": args.idle,
         "stop_delay_s": args.stop_delay,
+        "concurrency": args.concurrency,
         "hubtypes": run("hubtypes", args, chp),
         "jupyterhub_idle_culler_2_0": run("idle-culler", args, chp),
     }
