@@ -149,6 +149,10 @@ def run(culler: str, args: argparse.Namespace, chp: str) -> dict:
             cmd = [args.idle_culler_python, "-m", "jupyterhub_idle_culler", *common]
         return sweep(hub, cmd, token, args.running - args.idle)
     finally:
+        # cleanup_servers is off (as on TLJH): stop what still runs before the hub goes
+        r = hub.api("GET", "/users", params={"state": "active", "limit": 200}, timeout=60)
+        for model in r.json():
+            hub.api("DELETE", f"/users/{model['name']}/server", timeout=60)
         hub.stop()
 
 

@@ -68,6 +68,27 @@ c.Spawner.args = {spawner_args!r}
 """
 
 
+@pytest.fixture
+def real_hub_factory(real_hub_factory: Any) -> Any:
+    """The shared factory; servers a failed test left running are stopped before the hub
+    (``cleanup_servers`` is off here, so that servers survive a restart)."""
+    made: list[RealHub] = []
+
+    def factory(*args: Any, **kw: Any) -> RealHub:
+        hub = real_hub_factory(*args, **kw)
+        made.append(hub)
+        return hub
+
+    yield factory
+    for hub in made:
+        if hub.running:
+            for model in hub.api("GET", "/users", params={"state": "active", "limit": 200}).json():
+                for server in model.get("servers") or {}:
+                    path = f"/users/{model['name']}/servers/{server}" if server else (
+                        f"/users/{model['name']}/server")  # fmt: skip
+                    hub.api("DELETE", path, json={"remove": False}, timeout=30)
+
+
 def make_hub(factory: Any, tmp_path: Path, args: str, *, stop_delay: float = 0.0,
              real_server: bool = False) -> RealHub:  # fmt: skip
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
