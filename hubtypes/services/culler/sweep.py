@@ -1,0 +1,336 @@
+"""One culling sweep: list users with servers, decide (pure), act concurrently, report.
+
+Why it is shaped like this (compared with jupyterhub-idle-culler 2.0, whose
+``cull_idle`` builds one coroutine per user and then awaits them one after the other,
+so N slow stops cost N times a stop):
+
+- users are handled concurrently through :meth:`HubAPI.map` (bounded by ``concurrency``),
+  each stop followed until the server is gone (:func:`stop_servers_and_wait`), so a slow
+  stop (the hub answers 202) no longer leaves its user for the next sweep;
+- each user's hub type is resolved from hubtypes' database the way the spawner does it
+  (:func:`hubtypes.storage.hub_types.resolve`), in one query per page of users;
+- a failing user (5xx, a timeout, a user deleted by someone else) is logged and counted,
+  and the sweep goes on; sweeps never overlap;
+- ``dry_run`` decides and reports everything and changes nothing.
+
+The hub's ``last_activity`` of a server is the later of the proxy's last route activity
+(polled every ``c.JupyterHub.last_activity_interval``) and the single-user server's own
+activity reports; kernels that compute without output update neither, hence the optional
+busy-kernel check through the server's API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hubtypes.clock import Clock
+from hubtypes.hub.client import HubAPI, HubAPIError, quote_name
+from hubtypes.hub.servers import stop_servers_and_wait
+from hubtypes.lifecycle.culling import (
+    CullConfig,
+    CullUser,
+    ServerDecision,
+    decide_server,
+    decide_user,
+    kind_of,
+    may_delete_users,
+    needs_busy_check,
+    policy_for,
+    possible_kinds,
+)
+from hubtypes.records import AccountView, running_servers
+from hubtypes.services.culler.metrics import CullerMetrics
+from hubtypes.storage.hub_types import Resolution, ResolverConfig, resolve
+
+log = logging.getLogger("hubtypes.culler")
+
+Lookup = Callable[[list[str]], Awaitable[Mapping[str, AccountView]]]
+
+
+class CountingHubAPI(HubAPI):
+    """The hub client, counting requests and errors for the metrics and the benchmark."""
+
+    metrics: CullerMetrics | None = None
+    requests = 0
+
+    async def request(self, method: str, path: str, *args: Any, **kw: Any) -> Any:
+        self.requests += 1
+        if self.metrics is not None:
+            self.metrics.hub_requests.labels(method).inc()
+        try:
+            return await super().request(method, path, *args, **kw)
+        except HubAPIError as e:
+            if self.metrics is not None:
+                self.metrics.hub_errors.labels(str(e.status)).inc()
+            raise
+
+
+@dataclass
+class Action:
+    user: str
+    server: str
+    kind: str
+    action: str  # stop | remove | delete-user
+    reason: str
+    idle_for: float | None = None
+    age: float | None = None
+    done: bool = False  # False in a dry run, or when it failed
+
+
+@dataclass
+class Due:
+    user: str
+    server: str
+    kind: str
+    reason: str  # active | busy
+    due_in: float | None
+
+
+@dataclass
+class SweepReport:
+    started: datetime
+    dry_run: bool
+    duration: float = 0.0
+    users_seen: int = 0
+    running: dict[str, int] = field(default_factory=dict)
+    actions: list[Action] = field(default_factory=list)
+    due: list[Due] = field(default_factory=list)
+    spared_busy: int = 0
+    errors: list[str] = field(default_factory=list)  # "user: what went wrong"
+    hub_requests: int = 0
+
+    def as_dict(self, due_limit: int = 50) -> dict[str, Any]:
+        data = asdict(self)
+        data["started"] = self.started.isoformat()
+        due = sorted(self.due, key=lambda d: (d.due_in is None, d.due_in or 0))
+        data["due"] = [asdict(d) for d in due[:due_limit]]
+        counts: Counter[str] = Counter(f"{a.kind}:{a.action}:{a.reason}" for a in self.actions)
+        data["counts"] = dict(sorted(counts.items()))
+        return data
+
+
+class Sweeper:
+    def __init__(
+        self,
+        hub: HubAPI,
+        config: CullConfig,
+        resolver: ResolverConfig,
+        lookup: Lookup,
+        *,
+        clock: Clock,
+        metrics: CullerMetrics,
+        concurrency: int = 10,
+        page_size: int = 200,
+        stop_timeout: float = 300.0,
+        dry_run: bool = False,
+        server_api: HubAPI | None = None,  # the proxy, for busy-kernel checks (None: off)
+    ) -> None:
+        self.hub = hub
+        self.config = config
+        self.resolver = resolver
+        self.lookup = lookup
+        self.clock = clock
+        self.metrics = metrics
+        self.concurrency = concurrency
+        self.page_size = page_size
+        self.stop_timeout = stop_timeout
+        self.dry_run = dry_run
+        self.server_api = server_api
+        self.last: SweepReport | None = None
+        self._lock = asyncio.Lock()
+
+    # --- listing ---------------------------------------------------------------------
+
+    async def _list(self) -> list[dict[str, Any]]:
+        users: dict[str, dict[str, Any]] = {}
+        kinds = possible_kinds(self.resolver.default_type, self.resolver.unassigned)
+        states = ["ready"] + (["inactive"] if may_delete_users(self.config, kinds) else [])
+        for state in states:
+            async for model in self.hub.paginate("/users", {"state": state}, limit=self.page_size):
+                users[model["name"]] = model
+        return list(users.values())
+
+    async def _resolve(self, names: list[str], now: datetime) -> dict[str, Resolution]:
+        accounts = await self.lookup(names)
+        return {
+            n: resolve(self.resolver, n, accounts.get(n), now, check_access=False) for n in names
+        }
+
+    # --- the sweep -------------------------------------------------------------------
+
+    async def sweep(self) -> SweepReport | None:
+        if self._lock.locked():
+            log.info("A sweep is still running; skipping this one")
+            return None
+        async with self._lock:
+            return await self._sweep()
+
+    async def _sweep(self) -> SweepReport:
+        start = time.monotonic()
+        requests_before = getattr(self.hub, "requests", 0)
+        now = self.clock()
+        report = SweepReport(started=now, dry_run=self.dry_run)
+        try:
+            models = await self._list()
+            report.users_seen = len(models)
+            resolutions = await self._resolve([m["name"] for m in models], now)
+            users = [CullUser.from_model(m) for m in models]
+            running: Counter[str] = Counter()
+            for u in users:
+                running[kind_of(resolutions[u.name])] += len(running_servers(models_by(u)))
+            report.running = dict(running)
+
+            async def one(u: CullUser) -> None:
+                await self._handle(u, resolutions[u.name], now, report)
+
+            results = await self.hub.map(one, users, limit=self.concurrency)
+            for u, result in zip(users, results, strict=True):
+                if isinstance(result, BaseException):  # a bug, not the hub: say so, go on
+                    report.errors.append(f"{u.name}: {result!r}")
+                    log.error(f"Could not cull {u.name}: {result!r}")
+        except Exception as e:
+            self.metrics.sweeps.labels("failed").inc()
+            report.errors.append(f"listing users: {e}")
+            raise
+        finally:
+            report.duration = time.monotonic() - start
+            report.hub_requests = getattr(self.hub, "requests", 0) - requests_before
+            self.last = report
+            self.metrics.sweep_duration.observe(report.duration)
+            self.metrics.last_sweep.set(time.time())
+            for kind, n in report.running.items():
+                self.metrics.running.labels(kind).set(n)
+        self.metrics.sweeps.labels("ok" if not report.errors else "errors").inc()
+        culled = sum(1 for a in report.actions if a.action != "delete-user")
+        deleted = sum(1 for a in report.actions if a.action == "delete-user")
+        verb = "would cull" if self.dry_run else "culled"
+        log.info(
+            f"Sweep{' (dry run)' if self.dry_run else ''}: {report.users_seen} users, {verb} "
+            f"{culled} servers and {deleted} users, {report.spared_busy} spared as busy, "
+            f"{len(report.errors)} errors, in {report.duration:.2f} s "
+            f"({report.hub_requests} hub requests)"
+        )
+        return report
+
+    async def _handle(self, u: CullUser, res: Resolution, now: datetime, r: SweepReport) -> None:
+        kind = kind_of(res)
+        try:
+            decisions: list[ServerDecision] = []
+            for s in u.servers:
+                policy = policy_for(self.config, res, u.groups, s.profile)
+                d = decide_server(policy, s, now, locks_at=res.locks_at)
+                if self.server_api is not None and needs_busy_check(d) and s.url:
+                    if await self._busy(u.name, s.url):
+                        d = decide_server(policy, s, now, busy=True, locks_at=res.locks_at)
+                        r.spared_busy += 1
+                        self.metrics.servers_spared_busy.labels(kind).inc()
+                decisions.append(d)
+            cull = [d for d in decisions if d.culls]
+            for d in decisions:
+                if not d.culls and d.reason in ("active", "busy"):
+                    r.due.append(Due(u.name, d.server, kind, d.reason, d.due_in))
+            actions = [
+                Action(u.name, d.server, kind, d.action, d.reason, d.idle_for, d.age) for d in cull
+            ]
+            for a in actions:
+                label = f"{u.name}/{a.server}" if a.server else u.name
+                log.info(
+                    f"{'Would cull' if self.dry_run else 'Culling'} server {label} ({kind}, "
+                    f"{a.reason}{_times(a)}){' and remove it' if a.action == 'remove' else ''}"
+                )
+            r.actions.extend(actions)
+            if cull and not self.dry_run:
+                await self._stop(u, cull)
+                for a in actions:
+                    a.done = True
+                    self.metrics.servers_culled.labels(kind, a.reason).inc()
+            # the user: servers kept, plus any not ready (pending) ones, still run
+            kept = sum(1 for d in decisions if not d.culls)
+            policy = policy_for(self.config, res, u.groups)
+            ud = decide_user(policy, res, u, now, still_running=kept, culled_now=bool(cull))
+            if ud.delete:
+                delete = Action(u.name, "", kind, "delete-user", ud.reason)
+                r.actions.append(delete)
+                log.info(f"{'Would delete' if self.dry_run else 'Deleting'} user {u.name} "
+                         f"({kind}, {ud.reason})")  # fmt: skip
+                if not self.dry_run:
+                    if not await self.hub.delete_user(u.name):
+                        log.info(f"User {u.name} was already gone")
+                    delete.done = True
+                    self.metrics.users_deleted.labels(kind).inc()
+        except (HubAPIError, TimeoutError, OSError) as e:
+            r.errors.append(f"{u.name}: {e}")
+            self.metrics.errors.labels(kind).inc()
+            log.warning(f"Could not cull {u.name} ({kind}): {e}; the next sweep tries again")
+
+    async def _stop(self, u: CullUser, cull: list[ServerDecision]) -> None:
+        """Stop (or remove) the culled servers and follow slow stops until they are gone.
+
+        A 204 means stopped: no need to ask again (one request per server, as few as
+        jupyterhub-idle-culler makes). A 202 (the spawner is still stopping) is followed
+        until the server is gone, so the user can be deleted in this same sweep.
+        """
+        names = [d.server for d in cull]
+        statuses = []
+        for d in cull:
+            if d.action == "remove":  # stop and forget the named server in one request
+                path = f"/users/{quote_name(u.name)}/servers/{quote_name(d.server)}"
+                resp = await self.hub.request("DELETE", path, {"remove": True}, ok=(400, 404))
+                statuses.append(resp.status)
+            else:
+                statuses.append(await self.hub.stop_server(u.name, d.server))
+        if all(status != 202 for status in statuses):
+            return
+        running = {s.name for s in u.servers if s.ready or s.pending}
+        if running <= set(names):
+            # every server of theirs goes: the shared stop-and-wait (nothing to ask again)
+            await stop_servers_and_wait(self.hub, u.name, [], timeout=self.stop_timeout)
+        else:
+            await self._wait_gone(u.name, set(names))
+
+    async def _wait_gone(self, name: str, servers: set[str]) -> None:
+        deadline = time.monotonic() + self.stop_timeout
+        delay = 0.1
+        while True:
+            model = await self.hub.user(name)
+            if model is None or not servers & set(running_servers(model)):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name}'s servers did not stop in {self.stop_timeout:.0f}s")
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
+
+    async def _busy(self, user: str, server_url: str) -> bool:
+        """Whether the server's own API reports a busy kernel (unknown counts as not busy)."""
+        assert self.server_api is not None
+        try:
+            kernels = await self.server_api.get(server_url.rstrip("/") + "/api/kernels")
+        except Exception as e:  # whatever goes wrong here, the hub's activity decides
+            log.info(f"Could not ask {user}'s server about its kernels ({e!r}); using activity")
+            return False
+        return any(k.get("execution_state") == "busy" for k in kernels or [])
+
+
+def models_by(u: CullUser) -> dict[str, Any]:
+    return {"servers": {s.name: {"ready": s.ready, "pending": s.pending} for s in u.servers}}
+
+
+def _times(a: Action) -> str:
+    parts = []
+    if a.idle_for is not None:
+        parts.append(f"idle {_td(a.idle_for)}")
+    if a.age is not None:
+        parts.append(f"age {_td(a.age)}")
+    return (", " + ", ".join(parts)) if parts else ""
+
+
+def _td(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
