@@ -73,7 +73,7 @@ def _cull_deletes_users(tljh_config: dict[str, Any]) -> bool:
 def _warnings(settings: TLJHSettings, tljh_config: dict[str, Any]) -> list[str]:
     """What still works but probably is not what the operator wants."""
     found = []
-    if settings.type != "binder" and _cull_deletes_users(tljh_config):
+    if settings.type != "binder" and not settings.culler and _cull_deletes_users(tljh_config):
         found.append(
             "hubtypes: services.cull.users is true, so TLJH's cull-idle service deletes "
             "users whose servers were idle, and the hub then archives and deletes their "
@@ -110,6 +110,42 @@ def workshop_service(settings: TLJHSettings) -> dict[str, Any]:
         "oauth_client_allowed_scopes": [hub_config.ADMIN_SCOPE, hub_config.INSTRUCT_SCOPE],
         "oauth_no_confirm": True,
     }
+
+
+CULLER_PORT = 10102
+
+
+def culler_service(settings: TLJHSettings) -> dict[str, Any]:
+    """hubtypes' culler, run by TLJH's hub Python, as the drop-in ``40-hubtypes-culler.py``
+    registers it; it knows the hub type from the plugin's settings."""
+    from hubtypes.services.culler import hub_config
+
+    return {
+        "name": hub_config.SERVICE_NAME,
+        "display": True,
+        "url": f"http://127.0.0.1:{CULLER_PORT}",
+        "command": [
+            sys.executable,
+            "-m",
+            "hubtypes.services.culler",
+            f"--CullerService.default_hub_type={settings.type}",
+            f"--CullerService.unassigned_hub_type={settings.unassigned_type}",
+        ],
+        "environment": {"HUBTYPES_DB_URL": settings.db_url},
+        "oauth_no_confirm": True,
+    }
+
+
+def replace_tljh_culler(c: Any, settings: TLJHSettings) -> None:
+    """TLJH's ``cull-idle`` (jupyterhub-idle-culler, by ``services.cull.*``) out, hubtypes'
+    culler in: two cullers would race, and TLJH's deletes workshop homes with ``users``."""
+    from hubtypes.services.culler import hub_config
+
+    services = c.JupyterHub.services if "services" in c.JupyterHub else []
+    if isinstance(services, list):
+        c.JupyterHub.services = [s for s in services if s.get("name") != "cull-idle"]
+    c.JupyterHub.services.append(culler_service(settings))
+    c.JupyterHub.load_roles.extend(hub_config.roles())
 
 
 def apply_settings(c: Any, settings: TLJHSettings) -> type:
@@ -151,6 +187,8 @@ def apply_settings(c: Any, settings: TLJHSettings) -> type:
         previous = c.Authenticator.post_auth_hook if "post_auth_hook" in c.Authenticator else None
         c.Authenticator.post_auth_hook = hub_config.post_auth_hook(previous)
         c.JupyterHub.template_vars.update({"hubtypes_workshop_service": hub_config.SERVICE_NAME})
+    if settings.culler:
+        replace_tljh_culler(c, settings)
     return spawner_class
 
 
@@ -178,11 +216,12 @@ def configure(c: Any, tljh_config: dict[str, Any], log: Any) -> bool:
     for warning in _warnings(settings, tljh_config):
         log.warning("%s", warning)
     log.info(
-        "hubtypes: %s hub on TLJH (spawner %s, storage %s, workshop service %s)",
+        "hubtypes: %s hub on TLJH (spawner %s, storage %s, workshop service %s, culler %s)",
         settings.type,
         spawner_class.__name__,
         settings.storage_root,
         f"on port {settings.service_port}" if settings.service else "off",
+        "hubtypes' (TLJH's cull-idle removed)" if settings.culler else "TLJH's cull-idle",
     )
     return True
 

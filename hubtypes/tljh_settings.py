@@ -45,6 +45,7 @@ class TLJHSettings:
     unassigned_type: str = "community"
     service: bool = False
     service_port: int = DEFAULT_SERVICE_PORT
+    culler: bool = False  # hubtypes' culler instead of TLJH's cull-idle
 
 
 class SettingError(ValueError):
@@ -139,6 +140,7 @@ KNOWN_KEYS = (
     "unassigned_type",
     "service",
     "service_port",
+    "culler",
 )
 
 
@@ -175,6 +177,7 @@ def parse_settings(tljh_config: dict[str, Any]) -> TLJHSettings | None:
         ),
         service=_bool(section, "service", hub_type == "workshop"),
         service_port=_port(section, "service_port", DEFAULT_SERVICE_PORT),
+        culler=_bool(section, "culler", False),
     )
 
 

@@ -1,69 +1,105 @@
 # hubtypes: the culler service (idle and age culling by hub type, dry run, status, metrics).
 #
 # Replaces jupyterhub-idle-culler: on Zero-to-JupyterHub set `cull.enabled: false`, on TLJH
-# `sudo tljh-config set services.cull.enabled False`. Works when exec'd by
-# Zero-to-JupyterHub, loaded by TLJH's load_subconfig, or from a plain jupyterhub_config.py
-# with load_subconfig("/path/to/40-hubtypes-culler.py"): `c` is provided by each loader, so
-# this file does not call get_config() (on Zero-to-JupyterHub that name is the chart's).
+# `sudo tljh-config set services.cull.enabled False`. The service listens on
+# http://127.0.0.1:10102, on Kubernetes on all interfaces and routed as http://hub:10102
+# (the proxy is another pod).
 #
 # Environment (set before the hub starts, e.g. hub.extraEnv):
 #   HUBTYPES_DB_URL                hubtypes' database (as for the spawner and workshop service)
-#   HUBTYPES_CULLER_URL            where the service listens, default http://127.0.0.1:10102
-#                                  (Zero-to-JupyterHub: http://hub:10102, then it listens on
-#                                  all interfaces)
+#   HUBTYPES_CULLER_URL            where the service is routed (default as above)
 #   HUBTYPES_CULLER_DELETE_USERS   "false": never delete users (and no admin:users scope)
 #   HUBTYPES_CULLER_CHECK_BUSY     "false": no busy-kernel check (and no access:servers scope)
 #   HUBTYPES_CULLER_ARGS           extra command-line options, e.g. "--timeout=1800 --dry-run"
-import ipaddress  # noqa: E402
-import os  # noqa: E402
-import shlex  # noqa: E402
-import sys  # noqa: E402
-from urllib.parse import urlparse  # noqa: E402
-
-from hubtypes.services.culler import hub_config as _culler  # noqa: E402
+#
+# Works under every loader, which all provide `c` (the config to fill in): exec'd by
+# Zero-to-JupyterHub in its namespace (where `get_config` is the chart's get_config(key),
+# so this file never calls it), load_subconfig'd by TLJH or a plain jupyterhub_config.py.
+# Everything happens in one function, so nothing leaks into the chart's namespace.
 
 
-def _env_flag(name, default=True):
-    value = os.environ.get(name, "").strip().lower()
-    return default if not value else value in ("1", "true", "yes", "on")
+def _hubtypes_culler(c):
+    import os
+    import shlex
+    import sys
+    from urllib.parse import urlparse
+
+    from hubtypes.services.culler import hub_config
+    from hubtypes.spawner.dropin import claim, complain, on_kubernetes
+
+    me = (lambda: None).__code__.co_filename  # this file, as its loader compiled it
+    first = claim("culler", me)
+    if first is not None:
+        complain(me, f"loaded again (first by {first[0]}); nothing changed. Load it once.")
+        return
+
+    def flag(name):
+        value = os.environ.get(name, "").strip().lower()
+        return not value or value in ("1", "true", "yes", "on")
+
+    delete_users, check_busy = (
+        flag("HUBTYPES_CULLER_DELETE_USERS"),
+        flag("HUBTYPES_CULLER_CHECK_BUSY"),
+    )
+    kube = on_kubernetes()
+    url = os.environ.get(
+        "HUBTYPES_CULLER_URL", "http://hub:10102" if kube else "http://127.0.0.1:10102"
+    )
+    command = [sys.executable, "-m", "hubtypes.services.culler"]
+    if kube or urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        # the proxy reaches the service by a name: listen on all interfaces
+        command.append("--ip=0.0.0.0")
+    if not delete_users:
+        command.append("--cull-users=false")
+    if not check_busy:
+        command.append("--check-busy=false")
+    bind = urlparse(str(c.JupyterHub.hub_bind_url)) if "hub_bind_url" in c.JupyterHub else None
+    if bind is not None and bind.hostname in (None, "0.0.0.0", "::") and bind.port:
+        # the hub listens on all interfaces (Zero-to-JupyterHub): reach its API over loopback
+        base = str(c.JupyterHub.base_url) if "base_url" in c.JupyterHub else "/"
+        base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
+        command.append(f"--HubServiceApp.hub_api_url=http://127.0.0.1:{bind.port}{base}hub/api")
+    # the same hub type as the spawner, where this file can see it (TLJH: the plugin's)
+    for trait in ("default_hub_type", "unassigned_hub_type"):
+        if trait in c.HubTypeSpawnerMixin:
+            command.append(f"--CullerService.{trait}={c.HubTypeSpawnerMixin[trait]}")
+    command += shlex.split(os.environ.get("HUBTYPES_CULLER_ARGS", ""))
+
+    # hubtypes' database through the environment, never the command line (the hub logs it)
+    environment = {}
+    db_url = os.environ.get("HUBTYPES_DB_URL") or (
+        c.HubTypesDatabase.url if "url" in c.HubTypesDatabase else ""
+    )
+    if db_url:
+        if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
+            db_url = "sqlite:///" + os.path.abspath(db_url[len("sqlite:///") :])
+        environment["HUBTYPES_DB_URL"] = db_url
+
+    name = hub_config.SERVICE_NAME
+    services = c.JupyterHub.services if "services" in c.JupyterHub else []
+    if any(s.get("name") == name for s in (services if isinstance(services, list) else [])):
+        complain(me, f"a service named {name!r} is already configured; it is kept as it is.")
+    else:
+        c.JupyterHub.services.append(
+            {
+                "name": name,
+                "display": True,  # in the Services menu, for admins (who hold access:services)
+                "url": url,
+                "command": command,
+                "environment": environment,
+                "oauth_no_confirm": True,
+            }
+        )
+    roles = c.JupyterHub.load_roles if "load_roles" in c.JupyterHub else []
+    known = {r.get("name") for r in roles} if isinstance(roles, list) else set()
+    c.JupyterHub.load_roles.extend(
+        [
+            r
+            for r in hub_config.roles(delete_users=delete_users, check_busy=check_busy)
+            if r["name"] not in known
+        ]
+    )
 
 
-_delete_users = _env_flag("HUBTYPES_CULLER_DELETE_USERS")
-_check_busy = _env_flag("HUBTYPES_CULLER_CHECK_BUSY")
-_url = os.environ.get("HUBTYPES_CULLER_URL", "http://127.0.0.1:10102")
-_args = [sys.executable, "-m", "hubtypes.services.culler"]
-try:
-    ipaddress.ip_address(urlparse(_url).hostname or "")
-except ValueError:  # routed by a name (http://hub:10102): the proxy is elsewhere
-    _args.append("--ip=0.0.0.0")
-if not _delete_users:
-    _args.append("--cull-users=false")
-if not _check_busy:
-    _args.append("--check-busy=false")
-
-# the same database and hub type as the spawner, when this file can see them (not in TLJH,
-# whose snippets each get a fresh config: there $HUBTYPES_DB_URL is the way)
-_db = os.environ.get("HUBTYPES_DB_URL") or (
-    c.HubTypesDatabase.url if "url" in c.HubTypesDatabase else ""  # noqa: F821
-)
-if _db:
-    if _db.startswith("sqlite:///") and not _db.startswith("sqlite:////"):
-        _db = "sqlite:///" + os.path.abspath(_db[len("sqlite:///") :])
-    _args.append(f"--HubTypesDatabase.url={_db}")
-for _trait in ("default_hub_type", "unassigned_hub_type"):
-    if _trait in c.HubTypeSpawnerMixin:  # noqa: F821
-        _args.append(f"--CullerService.{_trait}={c.HubTypeSpawnerMixin[_trait]}")  # noqa: F821
-_args += shlex.split(os.environ.get("HUBTYPES_CULLER_ARGS", ""))
-
-c.JupyterHub.services.append(  # noqa: F821
-    {
-        "name": _culler.SERVICE_NAME,
-        "display": True,  # in the Services menu, for admins (who hold access:services)
-        "url": _url,
-        "command": _args,
-        "oauth_no_confirm": True,
-    }
-)
-c.JupyterHub.load_roles.extend(  # noqa: F821
-    _culler.roles(delete_users=_delete_users, check_busy=_check_busy)
-)
+_hubtypes_culler(c)  # noqa: F821 (`c` is given by every loader)
+del _hubtypes_culler

@@ -435,6 +435,18 @@ def test_workshop_hub_from_tljh_config(tljh_load, tmp_path: Path, hub_log: Recor
     assert hub_log.at(logging.ERROR) == []
 
 
+def test_hubtypes_culler_replaces_tljhs_cull_idle(tljh_load) -> None:
+    config = tljh_load({"hubtypes": {"type": "binder", "culler": True}})
+    svc = services(config)
+    assert list(svc) == ["culler"]  # cull-idle is gone: two cullers would race
+    culler = svc["culler"]
+    assert culler["command"][:3] == [sys.executable, "-m", "hubtypes.services.culler"]
+    assert "--CullerService.default_hub_type=binder" in culler["command"]
+    assert set(culler["environment"]) == {"HUBTYPES_DB_URL"}
+    roles = {r["name"]: r for r in resolved(config.JupyterHub.load_roles, [])}
+    assert roles["hubtypes-culler-service"]["services"] == ["culler"]
+
+
 def test_defaults_community_hub_and_one_class(tljh_load, tmp_path: Path) -> None:
     config = tljh_load({"hubtypes": {"type": "Community"}})
     assert config.HubTypeSpawnerMixin.default_hub_type == "community"

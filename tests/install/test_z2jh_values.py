@@ -327,7 +327,12 @@ def test_workshop_values_make_a_workshop_hub(tmp_path, monkeypatch, capsys):
     assert c.HubTypesKubeSpawner.kube_home_storage == "shared-volume"
     assert c.KubeSpawner.volumes == {}  # singleuser.storage.type none: hubtypes mounts
     (service,) = [s for s in hub.services if s["name"] == "workshop"]
-    assert [s["name"] for s in hub.services] == ["jupyterhub-idle-culler", "workshop"]
+    # hubtypes' culler, not the chart's (cull.enabled: false)
+    assert [s["name"] for s in hub.services] == ["workshop", "culler"]
+    (culler,) = [s for s in hub.services if s["name"] == "culler"]
+    assert culler["url"] == "http://hub:10102" and "--ip=0.0.0.0" in culler["command"]
+    assert "--CullerService.default_hub_type=workshop" in culler["command"]
+    assert culler["environment"]["HUBTYPES_DB_URL"].startswith("postgresql+psycopg2://")
     assert service["url"] == "http://hub:10101"
     assert "--ip=0.0.0.0" in service["command"]
     assert service["environment"]["HUBTYPES_DB_URL"].startswith("postgresql+psycopg2://")
@@ -336,15 +341,15 @@ def test_workshop_values_make_a_workshop_hub(tmp_path, monkeypatch, capsys):
     }
     # the port the service listens on is the one the Service and the policies open
     values = values_of(RECIPE / "values-workshop.yaml")
-    port = int(service["url"].rsplit(":", 1)[1])
-    (extra,) = values["hub"]["service"]["extraPorts"]
-    assert extra["port"] == extra["targetPort"] == port
+    ports = [int(s["url"].rsplit(":", 1)[1]) for s in (service, culler)]
+    extra = values["hub"]["service"]["extraPorts"]
+    assert [(e["port"], e["targetPort"]) for e in extra] == [(p, p) for p in ports]
     (ingress,) = values["hub"]["networkPolicy"]["ingress"]
-    assert {"port": port, "protocol": "TCP"} in ingress["ports"]
+    assert ingress["ports"] == [{"port": p, "protocol": "TCP"} for p in ports]
     proxy = {"app": "jupyterhub", "component": "proxy"}
     assert {"podSelector": {"matchLabels": proxy}} in ingress["from"]
     (egress,) = values["proxy"]["chp"]["networkPolicy"]["egress"]
-    assert egress["ports"] == [{"port": port, "protocol": "TCP"}]
+    assert egress["ports"] == [{"port": p, "protocol": "TCP"} for p in ports]
     env = values["hub"]["extraEnv"]["HUBTYPES_DB_URL"]
     assert set(env["valueFrom"]["secretKeyRef"]) == {"name", "key"}
 
@@ -367,14 +372,18 @@ def test_community_and_binder_values(name, hub_type, authenticator, tmp_path, mo
     hub = JupyterHub(config=c)
     assert c.HubTypeSpawnerMixin.default_hub_type == hub_type
     assert hub.spawner_class.__name__ == "HubTypesKubeSpawner"
-    assert [s["name"] for s in hub.services] == ["jupyterhub-idle-culler"]
+    # hubtypes' culler, with this hub's type; it never deletes community users itself
+    assert [s["name"] for s in hub.services] == ["culler"]
+    (culler,) = hub.services
+    assert f"--CullerService.default_hub_type={hub_type}" in culler["command"]
+    values = values_of(path)
+    assert values["cull"] == {"enabled": False}
+    assert [e["port"] for e in values["hub"]["service"]["extraPorts"]] == [10102]
     if hub_type == "community":
         assert c.KubeSpawner.storage_pvc_ensure is True  # the chart's dynamic storage
         assert c.HubTypesKubeSpawner.kube_home_storage == "pvc"
-        assert "--cull-users" not in hub.services[0]["command"]
     else:
         assert c.KubeSpawner.storage_pvc_ensure is False
-        assert "--cull-users" in hub.services[0]["command"]
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from hubtypes._data import config_d_dir
 from hubtypes.services.culler.app import CullerService
 from hubtypes.services.culler.hub_config import BASE_SCOPES
+from hubtypes.spawner.dropin import forget_claims
 
 SNIPPET = config_d_dir() / "40-hubtypes-culler.py"
 
@@ -129,6 +130,23 @@ def load_z2jh(tmp_path: Path) -> Config:
     return c
 
 
+@pytest.fixture(autouse=True)
+def _fresh_snippet_claims():
+    """Each test is a new hub: forget which snippets this process has loaded."""
+    forget_claims()
+    yield
+    forget_claims()
+
+
+def test_snippet_loaded_twice_changes_nothing_the_second_time(tmp_path, capsys):
+    c = load_z2jh(tmp_path)
+    source = SNIPPET.read_text()
+    exec(compile(source, SNIPPET.name, "exec"), {"c": c})
+    services, roles = _services_and_roles(c)
+    assert [s["name"] for s in services] == ["culler"] and len(roles) == 1
+    assert "loaded again" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("loader", [load_plain, load_z2jh])
 def test_snippet_registers_a_least_privilege_service(loader, tmp_path, monkeypatch):
     monkeypatch.setenv("HUBTYPES_DB_URL", "sqlite:///rel.sqlite")
@@ -140,7 +158,9 @@ def test_snippet_registers_a_least_privilege_service(loader, tmp_path, monkeypat
     cmd = service["command"]
     assert cmd[1:3] == ["-m", "hubtypes.services.culler"]
     assert "--ip=0.0.0.0" in cmd and cmd[-2:] == ["--timeout=1800", "--dry-run"]
-    assert f"--HubTypesDatabase.url=sqlite:///{Path.cwd() / 'rel.sqlite'}" in cmd
+    # the database URL (it may hold a password) goes in the environment: the hub logs commands
+    assert service["environment"] == {"HUBTYPES_DB_URL": f"sqlite:///{Path.cwd() / 'rel.sqlite'}"}
+    assert not any("sqlite" in part for part in cmd)
     assert role["services"] == ["culler"]
     assert role["scopes"] == [*BASE_SCOPES, "admin:users", "access:servers"]
     assert "admin" not in service
