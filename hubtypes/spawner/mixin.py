@@ -54,8 +54,10 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
     default_hub_type = CaselessStrEnum(
         [t.value for t in HubType],
         default_value="community",
-        help="""The hub's own type: community, workshop or binder. A user who belongs to
-        a workshop in hubtypes' database is always a workshop user, whatever this says.""",
+        help="""The hub's own type: ``community`` (the default), ``workshop`` or ``binder``.
+        A user who belongs to a workshop in hubtypes' database is always a workshop user,
+        whatever this says, so a community hub can host a workshop. E.g.
+        ``c.HubTypeSpawnerMixin.default_hub_type = "workshop"``.""",
     ).tag(config=True)
 
     unassigned_hub_type = CaselessStrEnum(
@@ -63,8 +65,9 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         default_value="community",
         help="""On a hub whose default type is workshop: what users who belong to no
         workshop (typically the hub's own admins) get. ``community`` keeps their home
-        under ``community/`` (which a workshop reset never touches), ``binder`` gives a
-        throw-away home, ``refuse`` refuses to start a server for them.""",
+        under ``community/`` (which a workshop reset never touches; the default),
+        ``binder`` gives a throw-away home, ``refuse`` refuses to start a server for them.
+        Ignored on community and binder hubs.""",
     ).tag(config=True)
 
     policy_overrides = Dict(
@@ -75,7 +78,8 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         the hub deletes the user or named server), ``environment`` (dict of extra
         variables). Defaults: community keeps everything; workshop mounts materials
         and shared and archives then deletes the home on deletion; binder deletes
-        the home when the server stops.""",
+        the home when the server stops. Checked when the hub starts: a mistake stops it
+        with a message naming this option.""",
     ).tag(config=True)
 
     storage_root = Unicode(
@@ -84,29 +88,36 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         by the hub process (local and Docker spawners). Layout:
         ``community/{user}``, ``binder/{user}/{server}``, ``workshops/{workshop}/{user}``,
         ``workshops/{workshop}/_materials``, ``workshops/{workshop}/_shared``.
-        Nothing outside it is ever created or deleted.""",
+        Nothing outside it is ever created or deleted. Default ``/srv/hubtypes``; on
+        Kubernetes the same layout lives on ``kube_shared_volume``.""",
     ).tag(config=True)
 
     archive_root = Unicode(
         "",
         help="""Where archives (``.tar.gz`` plus ``.manifest.json``) of deleted homes go,
         for policies whose ``on_delete`` is ``archive``. Default:
-        ``{storage_root}/_archive``. On Kubernetes see ``kube_archive_volume``.""",
+        ``{storage_root}/_archive``; e.g. ``/srv/hubtypes-archive`` to keep archives
+        out of the storage root. On Kubernetes see ``kube_archive_volume``.""",
     ).tag(config=True)
 
     home_mount_path = Unicode(
         "/home/jovyan",
         help="""Where the home is mounted inside a container or pod (Docker, Kubernetes).
         Materials and shared folders appear inside it. Local spawners ignore this:
-        their home *is* the directory under ``storage_root``.""",
+        their home *is* the directory under ``storage_root``. Default ``/home/jovyan``
+        (the Jupyter Docker stacks' user).""",
     ).tag(config=True)
 
     materials_dir_name = Unicode(
-        "materials", help="Name of the workshop materials folder inside a user's home."
+        "materials",
+        help="""Name of the workshop materials folder inside a workshop user's home
+        (read-only for participants, writable for instructors). Default ``materials``.""",
     ).tag(config=True)
 
     shared_dir_name = Unicode(
-        "shared", help="Name of the workshop shared folder inside a user's home."
+        "shared",
+        help="""Name of the workshop's shared folder inside a workshop user's home
+        (read-write for everyone in the workshop). Default ``shared``.""",
     ).tag(config=True)
 
     read_only_contents_guard = Bool(
@@ -115,7 +126,8 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         that refuses writes to read-only folders (materials, for participants). This
         is what makes materials read-only through the Jupyter UI on
         SimpleLocalProcessSpawner, where every server runs as the hub's own user;
-        code run in a kernel or terminal is not stopped by it (see the docs).""",
+        code run in a kernel or terminal is not stopped by it (see the docs).
+        Default True.""",
     ).tag(config=True)
 
     backend = CaselessStrEnum(
