@@ -10,13 +10,15 @@ datetimes so SQLite and PostgreSQL compare them the same way;
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -131,6 +133,27 @@ class AccountLock(Base):
     locked_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
+class UsageDay(Base):
+    """Daily usage per hub type and workshop: kept when users are deleted (the culler)."""
+
+    __tablename__ = "hubtypes_usage_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hub_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workshop: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    active_users: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    server_seconds: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+
+
+class UsageSeen(Base):
+    """Who was already counted on a day, by a key that is not their name; pruned daily."""
+
+    __tablename__ = "hubtypes_usage_seen"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    person: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 __all__ = [
     "Base",
     "Role",
@@ -140,4 +163,6 @@ __all__ = [
     "AuditEvent",
     "Reset",
     "AccountLock",
+    "UsageDay",
+    "UsageSeen",
 ]

@@ -250,6 +250,25 @@ class CullerService(HubServiceApp):
 
         return lookup
 
+    def usage_recorder(self) -> Any:
+        """Writes a sweep's usage to hubtypes' database; returns the last 14 days."""
+        db = HubTypesDatabase(parent=self).connect()
+
+        def write(entries: list[Any], now: Any) -> list[dict[str, Any]]:
+            from datetime import timedelta
+
+            from hubtypes.db.queries.usage import record_usage, usage_since
+            from hubtypes.lifecycle.usage import days_to_keep_keys
+
+            with db.session() as session:
+                record_usage(session, entries, keep_keys_from=days_to_keep_keys(now))
+                return usage_since(session, now.date() - timedelta(days=13))
+
+        async def record(entries: list[Any], now: Any) -> list[dict[str, Any]]:
+            return await asyncio.to_thread(write, entries, now)
+
+        return record
+
     def build(self, config: CullConfig) -> tuple[web.Application, Sweeper]:
         from jupyterhub.services.auth import HubOAuth
 
@@ -284,6 +303,8 @@ class CullerService(HubServiceApp):
             stop_timeout=self.stop_timeout,
             dry_run=self.dry_run,
             server_api=server_api,
+            record_usage=self.usage_recorder(),
+            usage_max_gap=2 * self.interval(config),
         )
         settings: dict[str, Any] = {
             "sweeper": sweeper,

@@ -58,3 +58,15 @@ class CullerMetrics:
             "When the last sweep ended (Unix time)",
             registry=r,
         )
+        self.active_users = Gauge(
+            "hubtypes_usage_active_users",
+            "People active today, by hub type and workshop (kept when users are deleted)",
+            ["hub_type", "workshop"],
+            registry=r,
+        )
+        self.server_hours = Gauge(
+            "hubtypes_usage_server_hours",
+            "Server hours run today, by hub type and workshop",
+            ["hub_type", "workshop"],
+            registry=r,
+        )

@@ -42,9 +42,11 @@ from hubtypes.lifecycle.culling import (
     kind_of,
     may_delete_users,
     needs_busy_check,
+    parse_time,
     policy_for,
     possible_kinds,
 )
+from hubtypes.lifecycle.usage import Seen, UsageEntry, usage_entries
 from hubtypes.records import AccountView, running_servers
 from hubtypes.services.culler.metrics import CullerMetrics
 from hubtypes.storage.hub_types import Resolution, ResolverConfig, resolve
@@ -52,6 +54,8 @@ from hubtypes.storage.hub_types import Resolution, ResolverConfig, resolve
 log = logging.getLogger("hubtypes.culler")
 
 Lookup = Callable[[list[str]], Awaitable[Mapping[str, AccountView]]]
+# writes one sweep's usage entries and returns the recent daily rows (hubtypes' database)
+RecordUsage = Callable[[list[UsageEntry], datetime], Awaitable[list[dict[str, Any]]]]
 
 
 class CountingHubAPI(HubAPI):
@@ -131,6 +135,8 @@ class Sweeper:
         stop_timeout: float = 300.0,
         dry_run: bool = False,
         server_api: HubAPI | None = None,  # the proxy, for busy-kernel checks (None: off)
+        record_usage: RecordUsage | None = None,
+        usage_max_gap: float = 600.0,
     ) -> None:
         self.hub = hub
         self.config = config
@@ -143,6 +149,10 @@ class Sweeper:
         self.stop_timeout = stop_timeout
         self.dry_run = dry_run
         self.server_api = server_api
+        self.record_usage = record_usage
+        self.usage_max_gap = usage_max_gap
+        self.usage: list[dict[str, Any]] = []  # recent daily usage, for the status page
+        self._usage_at: datetime | None = None
         self.last: SweepReport | None = None
         self._lock = asyncio.Lock()
 
@@ -186,6 +196,7 @@ class Sweeper:
             for u in users:
                 running[kind_of(resolutions[u.name])] += len(running_servers(models_by(u)))
             report.running = dict(running)
+            await self._count_usage(models, resolutions, now, report)
 
             async def one(u: CullUser) -> None:
                 await self._handle(u, resolutions[u.name], now, report)
@@ -218,6 +229,41 @@ class Sweeper:
             f"({report.hub_requests} hub requests)"
         )
         return report
+
+    async def _count_usage(
+        self,
+        models: list[dict[str, Any]],
+        resolutions: Mapping[str, Resolution],
+        now: datetime,
+        report: SweepReport,
+    ) -> None:
+        """Record who was active and how many server hours ran, before anyone is deleted."""
+        if self.record_usage is None:
+            return
+        seen = [
+            Seen(
+                name=m["name"],
+                hub_type=resolutions[m["name"]].hub_type.value,
+                workshop=(w.slug if (w := resolutions[m["name"]].workshop) else ""),
+                running=len(running_servers(m)),
+                last_activity=parse_time(m.get("last_activity")),
+            )
+            for m in models
+        ]
+        entries = usage_entries(seen, now=now, since=self._usage_at, max_gap=self.usage_max_gap)
+        try:
+            self.usage = await self.record_usage(entries, now)
+            self._usage_at = now
+        except Exception as e:  # counting must never stop culling
+            report.errors.append(f"usage counts: {e}")
+            log.warning(f"Could not record usage counts: {e}")
+            return
+        today = now.date().isoformat()
+        for row in self.usage:
+            if row["day"] == today:
+                labels = (row["hub_type"], row["workshop"])
+                self.metrics.active_users.labels(*labels).set(row["active_users"])
+                self.metrics.server_hours.labels(*labels).set(row["server_hours"])
 
     async def _handle(self, u: CullUser, res: Resolution, now: datetime, r: SweepReport) -> None:
         kind = kind_of(res)

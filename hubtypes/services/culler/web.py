@@ -49,6 +49,7 @@ class _Base(HubOAuthenticated, web.RequestHandler):
             "dry_run": self.sweeper.dry_run,
             "policies": {k: vars(p) for k, p in self.sweeper.config.policies.items()},
             "last_sweep": last.as_dict() if last else None,
+            "usage": self.sweeper.usage,  # daily, newest first; outlives deleted users
         }
 
 
@@ -92,6 +93,11 @@ class StatusPage(_Base):
             f"<td>{p['remove_named']}</td><td>{p['delete_user']}</td><td>{p['cull']}</td></tr>"
             for k, p in s["policies"].items()
         )
+        usage = "".join(
+            f"<tr><td>{u['day']}</td><td>{u['hub_type']}</td><td>{html.escape(u['workshop'])}"
+            f"</td><td>{u['active_users']}</td><td>{u['server_hours']:g}</td></tr>"
+            for u in s["usage"]
+        )
         self.finish(
             "<!doctype html><html><head><title>Culler</title></head><body>"
             "<h1>hubtypes culler</h1>" + summary +
@@ -102,6 +108,9 @@ class StatusPage(_Base):
             + "".join(due) + "</table><h2>Policies</h2><table><tr><th>kind</th>"
             "<th>idle timeout</th><th>max age</th><th>remove named</th><th>delete user</th>"
             "<th>cull</th></tr>" + policies + "</table>"
+            "<h2>Usage (kept when users are deleted)</h2><table><tr><th>day</th>"
+            "<th>hub type</th><th>workshop</th><th>people</th><th>server hours</th></tr>"
+            + usage + "</table>"
             '<p><a href="api/status">JSON</a> · <a href="metrics">metrics</a></p>'
             "</body></html>"
         )  # fmt: skip

@@ -219,6 +219,14 @@ def test_dry_run_then_culls_by_type_keeping_community_users(real_hub_factory, tm
     assert 'hubtypes_culler_users_deleted_total{kind="workshop-participant"} 1.0' in text
     assert "hubtypes_culler_sweep_duration_seconds_count" in text
     assert 'hubtypes_culler_hub_api_requests_total{method="DELETE"}' in text
+    # the participant is gone, how many people used the hub is not
+    status = requests.get(hub.url + "services/culler/api/status", timeout=10,
+                          headers={"Authorization": f"token {hub.admin_token}"}).json()  # fmt: skip
+    usage = {(u["hub_type"], u["workshop"]): u for u in status["usage"]}
+    assert usage[("workshop", "py")]["active_users"] == 1
+    assert usage[("community", "")]["active_users"] == 2  # carol and boss, once each
+    assert usage[("community", "")]["server_hours"] > 0
+    assert 'hubtypes_usage_active_users{hub_type="workshop",workshop="py"} 1.0' in text
     # the page for admins, and nobody else
     page = requests.get(hub.url + "services/culler/", timeout=10,
                         headers={"Authorization": f"token {hub.admin_token}"})  # fmt: skip
