@@ -146,6 +146,7 @@ def replace_tljh_culler(c: Any, settings: TLJHSettings) -> None:
         c.JupyterHub.services = [s for s in services if s.get("name") != "cull-idle"]
     c.JupyterHub.services.append(culler_service(settings))
     c.JupyterHub.load_roles.extend(hub_config.roles())
+    c.JupyterHub.template_vars.update({"hubtypes_culler_service": hub_config.SERVICE_NAME})
 
 
 def apply_settings(c: Any, settings: TLJHSettings) -> type:

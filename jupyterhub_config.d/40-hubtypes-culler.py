@@ -24,6 +24,7 @@ def _hubtypes_culler(c):
     import sys
     from urllib.parse import urlparse
 
+    from hubtypes._data import add_templates_to
     from hubtypes.services.culler import hub_config
     from hubtypes.spawner.dropin import claim, complain, on_kubernetes
 
@@ -99,6 +100,10 @@ def _hubtypes_culler(c):
             if r["name"] not in known
         ]
     )
+
+    # a link on the admin page (share/hubtypes/templates/admin.html)
+    add_templates_to(c)
+    c.JupyterHub.template_vars.update({"hubtypes_culler_service": name})
 
 
 _hubtypes_culler(c)  # noqa: F821 (`c` is given by every loader)
