@@ -39,6 +39,16 @@ EXCUSED = {
             r"server-abcdef12-e_\xea\u1eb9\xe8\xea\xe9\xf8\xdf\xe6\u1e63--server-abcdef12-False-False",
         )
     },
+    # the same assertion under its JupyterHub 5.5 name
+    **{
+        f"test_named_servers::test_create_named_server[{params}]": STATE
+        for params in (
+            "trevor-trevor-False",
+            "$p~c|a! ch@rs-%24p~c%7Ca%21%20ch@rs-False",
+            "$p~c|a! ch@rs-%24p~c%7Ca%21%20ch@rs-True",
+            "hash#?question-hash%23%3Fquestion-True",
+        )
+    },
 }
 # not run: it fails the same way with the stock spawner when the tests run as root (CI
 # does), because it starts jupyterhub-singleuser without --allow-root and waits 30 s
@@ -78,7 +88,7 @@ def test_jupyterhubs_own_spawner_tests_pass_with_hubtypes_spawners(tmp_path: Pat
     failed = {t for t, o in outcomes.items() if o == "failed"}
     passed = sum(1 for o in outcomes.values() if o == "passed")
     print(f"JupyterHub's spawner tests with hubtypes: {passed} passed, {len(failed)} failed")
-    assert passed > 50, outcomes
+    assert passed >= 40, outcomes  # 5.5.1 ships 57 of these tests, 6.1.1 ships 72
     unexpected = sorted(failed - set(EXCUSED))
     assert unexpected == [], f"failures not excused: {unexpected}"
     fixed = sorted(t for t in EXCUSED if outcomes.get(t) == "passed")

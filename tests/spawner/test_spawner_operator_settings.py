@@ -236,3 +236,43 @@ def test_server_root_never_leaves_the_home(notebook_dir: str) -> None:
 def test_storage_action_values_are_stable() -> None:
     # stored in configs and states: renaming one would break an operator's hub
     assert [a.value for a in StorageAction] == ["keep", "archive", "delete"]
+
+
+@pytest.mark.hub
+def test_where_the_home_is_survives_a_hub_restart(
+    real_hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    """The `hubtypes` state key is what deletion uses, also after the hub restarts: here the
+    user joins a workshop in between, and deleting them removes the home they really had."""
+    from datetime import datetime, timedelta, timezone
+
+    from hubtypes.clock import to_db
+    from hubtypes.db.database import Database
+    from hubtypes.db.models import Account, Role, Workshop
+
+    store = tmp_path / "store"
+    db_url = f"sqlite:///{tmp_path}/h.sqlite"
+    overrides = "c.HubTypeSpawnerMixin.policy_overrides = {'community': {'on_delete': 'delete'}}"
+    hub = real_hub_factory(hub_config(store, db_url, overrides))
+    hub.api("POST", "/users/rhea")
+    start(hub, "rhea")
+    assert hub.api("DELETE", "/users/rhea/server").status_code in (202, 204)
+    state = hub.api("GET", "/users/rhea").json()["servers"]  # stopped: not listed any more
+    assert state == {}
+    hub.restart()
+    now = datetime.now(timezone.utc)
+    db = Database(db_url)
+    with db.session() as s:
+        day = timedelta(days=1)
+        ws = Workshop(slug="late", title="Late", starts_at=to_db(now - day),
+                      ends_at=to_db(now + day), delete_after=to_db(now + 2 * day),
+                      created_at=to_db(now))  # fmt: skip
+        s.add(ws)
+        s.flush()
+        s.add(Account(username="rhea", workshop_id=ws.id, role=Role.participant,
+                      code_hash="unused", created_at=to_db(now)))  # fmt: skip
+    db.dispose()
+    assert (store / "community/rhea").is_dir()
+    assert hub.api("DELETE", "/users/rhea").status_code == 204
+    assert not (store / "community/rhea").exists()  # the home it had, from the state
+    assert not (store / "workshops/late/rhea").exists()  # never created, never touched

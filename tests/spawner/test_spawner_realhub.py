@@ -74,14 +74,21 @@ def progress_messages(hub: RealHub, name: str) -> list[str]:
     return messages
 
 
-def singleuser_environ(name: str) -> dict[str, str]:
+def singleuser_environ(hub: RealHub, name: str) -> dict[str, str]:
+    """The environment of ``name``'s server process of this hub (another hub on the machine,
+    e.g. CI's run on the lowest JupyterHub, may have a server for a user of the same name)."""
+    api = f"http://127.0.0.1:{hub.hub_port}/"
     for pid in os.listdir("/proc"):
         try:
             raw = Path(f"/proc/{pid}/environ").read_bytes()
         except (OSError, ValueError):
             continue
         env = dict(v.split("=", 1) for v in raw.decode(errors="replace").split("\0") if "=" in v)
-        if env.get("JUPYTERHUB_USER") == name and "HUBTYPES_TYPE" in env:
+        if (
+            env.get("JUPYTERHUB_USER") == name
+            and "HUBTYPES_TYPE" in env
+            and env.get("JUPYTERHUB_API_URL", "").startswith(api)
+        ):
             return env
     raise AssertionError(f"no single-user server process for {name}")
 
@@ -114,7 +121,7 @@ c.HubTypeSpawnerMixin.archive_root = {str(archive)!r}
     # the wrapped spawner's own events are still there, after ours
     assert messages.index("Mounting workshop materials (read-only)") < len(messages) - 1
 
-    env = singleuser_environ("alice")
+    env = singleuser_environ(hub, "alice")
     home = store / "workshops/py-101/alice"
     assert env["HOME"] == str(home)
     assert env["HUBTYPES_TYPE"] == "workshop" and env["HUBTYPES_WORKSHOP"] == "py-101"
