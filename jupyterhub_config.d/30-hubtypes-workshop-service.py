@@ -14,11 +14,17 @@
 def _hubtypes_workshop_service(c):
     import os
     import sys
-    from urllib.parse import urlparse
 
     from hubtypes._data import add_templates_to
     from hubtypes.services.workshop import hub_config
-    from hubtypes.spawner.dropin import claim, claimed, complain, on_kubernetes
+    from hubtypes.spawner.dropin import (
+        claim,
+        claimed,
+        complain,
+        database_environment,
+        loopback_hub_api,
+        on_kubernetes,
+    )
 
     me = (lambda: None).__code__.co_filename  # this file, as its loader compiled it
     name = hub_config.SERVICE_NAME
@@ -45,30 +51,13 @@ def _hubtypes_workshop_service(c):
     if kube:
         # the proxy is its own pod: listen on all interfaces, not only on `url`'s host
         command.append("--ip=0.0.0.0")
-    bind = urlparse(str(c.JupyterHub.hub_bind_url)) if "hub_bind_url" in c.JupyterHub else None
-    if bind is not None and bind.hostname in (None, "0.0.0.0", "::") and bind.port:
-        # The hub listens on all interfaces (Zero-to-JupyterHub: http://:8081) and the
-        # service runs beside it: reach its API over loopback, as the chart's own culler
-        # does, not through the hub's Service and its network policy.
-        base = str(c.JupyterHub.base_url) if "base_url" in c.JupyterHub else "/"
-        base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
-        command.append(f"--HubServiceApp.hub_api_url=http://127.0.0.1:{bind.port}{base}hub/api")
-
-    # The service opens the hub's hubtypes database. A load_subconfig'd file cannot see
-    # other files' settings, so the URL comes from $HUBTYPES_DB_URL if set, else from
-    # c.HubTypesDatabase.url if visible, else both use the default file in the hub's
-    # working directory (the service runs there too). It reaches the service through its
-    # environment, never its command line (which the hub logs and its API shows).
-    environment = {}
-    db_url = os.environ.get("HUBTYPES_DB_URL") or (
-        c.HubTypesDatabase.url if "url" in c.HubTypesDatabase else ""
-    )
-    if db_url:
-        if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
-            # a relative SQLite path is relative to the hub's directory: make it absolute
-            db_url = "sqlite:///" + os.path.abspath(db_url[len("sqlite:///") :])
-        c.HubTypesDatabase.url = db_url
-        environment["HUBTYPES_DB_URL"] = db_url
+    # the hub's API over loopback where the hub listens on all interfaces (Z2JH)
+    command += loopback_hub_api(c)
+    # hubtypes' database, in the service's environment (see database_environment), and
+    # for the authenticator in this hub process too
+    environment = database_environment(c)
+    if environment:
+        c.HubTypesDatabase.url = environment["HUBTYPES_DB_URL"]
 
     services = c.JupyterHub.services if "services" in c.JupyterHub else []
     if any(s.get("name") == name for s in (services if isinstance(services, list) else [])):

@@ -26,7 +26,13 @@ def _hubtypes_culler(c):
 
     from hubtypes._data import add_templates_to
     from hubtypes.services.culler import hub_config
-    from hubtypes.spawner.dropin import claim, complain, on_kubernetes
+    from hubtypes.spawner.dropin import (
+        claim,
+        complain,
+        database_environment,
+        loopback_hub_api,
+        on_kubernetes,
+    )
 
     me = (lambda: None).__code__.co_filename  # this file, as its loader compiled it
     first = claim("culler", me)
@@ -54,27 +60,14 @@ def _hubtypes_culler(c):
         command.append("--cull-users=false")
     if not check_busy:
         command.append("--check-busy=false")
-    bind = urlparse(str(c.JupyterHub.hub_bind_url)) if "hub_bind_url" in c.JupyterHub else None
-    if bind is not None and bind.hostname in (None, "0.0.0.0", "::") and bind.port:
-        # the hub listens on all interfaces (Zero-to-JupyterHub): reach its API over loopback
-        base = str(c.JupyterHub.base_url) if "base_url" in c.JupyterHub else "/"
-        base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
-        command.append(f"--HubServiceApp.hub_api_url=http://127.0.0.1:{bind.port}{base}hub/api")
+    command += loopback_hub_api(c)  # where the hub listens on all interfaces (Z2JH)
     # the same hub type as the spawner, where this file can see it (TLJH: the plugin's)
     for trait in ("default_hub_type", "unassigned_hub_type"):
         if trait in c.HubTypeSpawnerMixin:
             command.append(f"--CullerService.{trait}={c.HubTypeSpawnerMixin[trait]}")
     command += shlex.split(os.environ.get("HUBTYPES_CULLER_ARGS", ""))
 
-    # hubtypes' database through the environment, never the command line (the hub logs it)
-    environment = {}
-    db_url = os.environ.get("HUBTYPES_DB_URL") or (
-        c.HubTypesDatabase.url if "url" in c.HubTypesDatabase else ""
-    )
-    if db_url:
-        if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
-            db_url = "sqlite:///" + os.path.abspath(db_url[len("sqlite:///") :])
-        environment["HUBTYPES_DB_URL"] = db_url
+    environment = database_environment(c)  # never the command line: the hub logs it
 
     name = hub_config.SERVICE_NAME
     services = c.JupyterHub.services if "services" in c.JupyterHub else []

@@ -138,8 +138,43 @@ def storage_snippet_may_run(origin: str, hub_type: str) -> bool:
     return False
 
 
+def loopback_hub_api(c: Any) -> list[str]:
+    """The option that points a managed service at the hub's API over loopback when the hub
+    listens on all interfaces (Zero-to-JupyterHub: ``http://:8081``), as the chart's own
+    culler does, instead of through the hub's Service and its network policy; else none."""
+    from urllib.parse import urlparse
+
+    bind = urlparse(str(c.JupyterHub.hub_bind_url)) if "hub_bind_url" in c.JupyterHub else None
+    if bind is None or bind.hostname not in (None, "0.0.0.0", "::") or not bind.port:
+        return []
+    base = str(c.JupyterHub.base_url) if "base_url" in c.JupyterHub else "/"
+    base = "/" + base.strip("/") + "/" if base.strip("/") else "/"
+    return [f"--HubServiceApp.hub_api_url=http://127.0.0.1:{bind.port}{base}hub/api"]
+
+
+def database_environment(c: Any) -> dict[str, str]:
+    """A managed service's ``environment`` naming hubtypes' database, or ``{}``.
+
+    The URL comes from ``$HUBTYPES_DB_URL`` if set, else ``c.HubTypesDatabase.url`` if this
+    file can see it (a load_subconfig'd one cannot see other files'); else the service uses
+    the default file in the hub's working directory, where it runs too. A relative SQLite
+    path is made absolute. It goes in the environment, never on the command line, which
+    the hub logs and its API shows: a PostgreSQL URL holds a password.
+    """
+    db_url = os.environ.get("HUBTYPES_DB_URL") or (
+        c.HubTypesDatabase.url if "url" in c.HubTypesDatabase else ""
+    )
+    if not db_url:
+        return {}
+    if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
+        db_url = "sqlite:///" + os.path.abspath(db_url[len("sqlite:///") :])
+    return {"HUBTYPES_DB_URL": db_url}
+
+
 __all__ = [
     "claim",
+    "database_environment",
+    "loopback_hub_api",
     "claimed",
     "complain",
     "forget_claims",
