@@ -28,10 +28,10 @@ def test_each_person_once_a_day_and_server_time_adds_up(db_url):
         rows = usage_since(s, DAY)
     assert rows == [
         {"day": "2026-12-03", "hub_type": "binder", "workshop": "", "active_users": 1,
-         "server_hours": round(60 / 3600, 2)},
+         "server_seconds": 60.0, "server_hours": 0.017},
         {"day": "2026-12-02", "hub_type": "binder", "workshop": "", "active_users": 2,
-         "server_hours": 0.25},
+         "server_seconds": 900.0, "server_hours": 0.25},
         {"day": "2026-12-02", "hub_type": "workshop", "workshop": "py", "active_users": 1,
-         "server_hours": 0.0},
+         "server_seconds": 0.0, "server_hours": 0.0},
     ]  # fmt: skip
     db.dispose()

@@ -41,7 +41,8 @@ def record_usage(session: Session, entries: Sequence[UsageEntry], *, keep_keys_f
 
 
 def usage_since(session: Session, first: date) -> list[dict[str, Any]]:
-    """Daily rows from ``first`` on, newest first: day, hub type, workshop, users, hours."""
+    """Daily rows from ``first`` on, newest first: day, hub type, workshop, people, and the
+    server time (seconds, and hours rounded for people)."""
     stmt = (
         select(UsageDay)
         .where(UsageDay.day >= first)
@@ -53,7 +54,8 @@ def usage_since(session: Session, first: date) -> list[dict[str, Any]]:
             "hub_type": row.hub_type,
             "workshop": row.workshop,
             "active_users": row.active_users,
-            "server_hours": round(row.server_seconds / 3600, 2),
+            "server_seconds": round(row.server_seconds, 1),
+            "server_hours": round(row.server_seconds / 3600, 3),
         }
         for row in session.scalars(stmt)
     ]
