@@ -46,6 +46,8 @@ c.JupyterHub.spawner_class = "hubtypes-simple"
 # the workshop service (accounts, lifecycle, resets), linked from the admin page;
 # it finds hubtypes' database through $HUBTYPES_DB_URL, set by `hubtypes demo`
 load_subconfig({service_snippet!r})
+# hubtypes' culler: participants' idle servers stop after 30 minutes, admins' after an hour
+load_subconfig({culler_snippet!r})
 
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = {port}
@@ -147,6 +149,7 @@ def run_demo(args: argparse.Namespace) -> int:
             workshop_snippet=str(config_d_dir() / "10-hubtypes-workshop.py"),
             spawner_snippet=str(config_d_dir() / "20-hubtypes-spawner-workshop.py"),
             service_snippet=str(config_d_dir() / "30-hubtypes-workshop-service.py"),
+            culler_snippet=str(config_d_dir() / "40-hubtypes-culler.py"),
             port=args.port,
             chp=chp,
             db_url=db_url,
@@ -170,6 +173,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 **os.environ,
                 "HUBTYPES_DB_URL": db_url,
                 "HUBTYPES_WORKSHOP_SERVICE_URL": f"http://127.0.0.1:{_free_port()}",
+                "HUBTYPES_CULLER_URL": f"http://127.0.0.1:{_free_port()}",
             },
         )
         try:
@@ -187,7 +191,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _announce(url: str, workshop: WorkshopView, credentials: list[NewCredential]) -> None:
     print(f"\nThe demo workshop hub is running: {url}hub/login")
-    print(f"Workshops (instructors and admins): {url}services/workshop/\n")
+    print(f"Workshops (instructors and admins): {url}services/workshop/")
+    print(f"Culler status (admins): {url}services/culler/\n")
     print("Log in with one of these (codes are new on every run):")
     for c in credentials:
         print(f"  {c.role:<12} {c.username:<12} {c.code}")

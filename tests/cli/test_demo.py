@@ -91,6 +91,13 @@ def test_demo_hub(tmp_path):
             form_login(s, url, "admin", admin.group(2))
             r = s.get(url + "services/workshop/", timeout=60)
             assert r.status_code == 200 and "hubtypes demo workshop" in r.text, r.url
+            # and the culler's status page, linked from the admin page
+            r = s.get(url + "services/culler/", timeout=60)
+            assert r.status_code == 200 and 'id="hubtypes-culler"' in r.text, r.url
+            admin_page = s.get(url + "hub/admin", timeout=60).text
+            assert 'id="hubtypes-culler-link"' in admin_page
+            assert 'id="hubtypes-workshops-panel"' in admin_page
+        assert f"Culler status (admins): {url}services/culler/" in out
         log = (state / "jupyterhub.log").read_text()
         assert all(c not in log for c in creds.values())
     finally:

@@ -306,9 +306,13 @@ class CullerService(HubServiceApp):
             record_usage=self.usage_recorder(),
             usage_max_gap=2 * self.interval(config),
         )
+        from hubtypes.services.pages import make_env
+
         settings: dict[str, Any] = {
             "sweeper": sweeper,
             "metrics": metrics,
+            "service": self,
+            "jinja": make_env("culler"),
             "cookie_secret": os.urandom(32),
             "log_function": _log_request,
         }

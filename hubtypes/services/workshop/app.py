@@ -98,7 +98,7 @@ class WorkshopService(HubServiceApp):
         """The tornado application and the resets runner (no I/O yet)."""
         from jupyterhub.services.auth import HubOAuth
 
-        from hubtypes.services.workshop.templates import make_env
+        from hubtypes.services.pages import make_env
         from hubtypes.services.workshop.web.routes import make_handlers
 
         # the handlers' HubOAuthenticated uses this instance (client id, callback URL
@@ -127,7 +127,7 @@ class WorkshopService(HubServiceApp):
             "ops": ops,
             "resets": resets,
             "service": self,
-            "jinja": make_env(self.extra_template_paths),
+            "jinja": make_env("workshop", self.extra_template_paths),
             "cookie_secret": os.urandom(32),
             "xsrf_cookies": False,  # checked by the handlers once the user is known
             "log_function": _log_request,

@@ -19,6 +19,7 @@ from hubtypes.db.queries.resets import latest_reset, reset_json
 from hubtypes.errors import HubTypesError, InputError
 from hubtypes.hub.client import HubAPIError
 from hubtypes.lifecycle.reset_plan import ResetOptions
+from hubtypes.services.pages import hub_page_namespace
 from hubtypes.services.workshop.authz import Action, Identity
 from hubtypes.services.workshop.operations import Operations
 from hubtypes.services.workshop.resets import Resets
@@ -142,39 +143,17 @@ def options_from(data: dict[str, Any]) -> ResetOptions:
     )
 
 
-class _User:
-    """What the hub's page.html needs of ``user``."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.json_escaped_name = json.dumps(name)[1:-1]
-
-
 def page_namespace(handler: BaseHandler) -> dict[str, Any]:
     service = handler.settings["service"]
-    hub = service.hub_prefix
     who = getattr(handler, "_identity", None)
     prefix = service.service_prefix.rstrip("/") + "/"
-
-    def static_url(path: str, include_version: bool = True) -> str:
-        return f"{hub}static/{path}"
-
-    return {
-        "base_url": hub,
-        "prefix": prefix,
-        "logo_url": hub,
-        "static_url": static_url,
-        "version_hash": "",
-        "no_spawner_check": True,
-        "user": _User(who.name) if who else None,
-        "who": who,
-        "admin_access": bool(who and who.admin),
-        "parsed_scopes": {"admin-ui": True} if who and who.admin else {},
-        "services": [{"name": "Workshops", "href": prefix}],
-        "login_url": f"{hub}login",
-        "logout_url": f"{hub}logout",
-        "xsrf_token": handler.xsrf_token.decode() if who else "",
-        "announcement": "",
-        "svc": prefix,
-        "hub_url": service.public_url or f"{handler.request.protocol}://{handler.request.host}/",
-    }
+    namespace = hub_page_namespace(
+        service,
+        handler.request,
+        user=who.name if who else None,
+        admin=bool(who and who.admin),
+        xsrf_token=handler.xsrf_token.decode() if who else "",
+        services=[{"name": "Workshops", "href": prefix}],
+    )
+    namespace["who"] = who
+    return namespace
