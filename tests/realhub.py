@@ -194,6 +194,22 @@ class RealHub:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
+    def server_process(self, name: str) -> tuple[int, dict[str, str]]:
+        """The pid and environment of ``name``'s hubtypes server process of *this* hub
+        (another hub on the machine may have a server for a user of the same name)."""
+        api = f"JUPYTERHUB_API_URL=http://127.0.0.1:{self.hub_port}/"
+        for entry in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                raw = Path(f"/proc/{entry}/environ").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            pairs = raw.split("\0")
+            env = dict(v.split("=", 1) for v in pairs if "=" in v)
+            if env.get("JUPYTERHUB_USER") == name and "HUBTYPES_TYPE" in env:
+                if any(v.startswith(api) for v in pairs):
+                    return int(entry), env
+        raise AssertionError(f"no single-user server process for {name} of this hub")
+
     def kill_leftovers(self) -> list[int]:
         """SIGKILL processes the hub started and left behind (single-user servers,
         services): a hub killed after its 15 s leaves them running, and they would

@@ -51,7 +51,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +61,10 @@ import traitlets.log
 import yaml
 from jupyterhub.app import JupyterHub
 from realhub import HubFactory, RealHub, free_port
+from rows import add_workshop
 from traitlets.config import Config
 
 import hubtypes.tljh
-from hubtypes.clock import to_db
-from hubtypes.db.database import Database
-from hubtypes.db.models import Account, Role, Workshop
 from hubtypes.spawner.tljh import TLJHSpawnerMixin, tljh_spawner_class
 from hubtypes.storage.slugs import group_name
 
@@ -651,45 +649,6 @@ def tljh_machine() -> Iterator[None]:
             subprocess.run(["groupdel", group], check=False, capture_output=True)
 
 
-def make_database(url: str, username: str, admin: str) -> None:
-    db = Database(url)
-    with db.session() as s:
-        ws = Workshop(
-            slug="py-101",
-            title="Python 101",
-            starts_at=to_db(NOW - timedelta(hours=1)),
-            ends_at=to_db(NOW + timedelta(days=1)),
-            delete_after=to_db(NOW + timedelta(days=7)),
-            created_at=to_db(NOW),
-        )
-        s.add(ws)
-        s.flush()
-        s.add(
-            Account(
-                username=username,
-                workshop_id=ws.id,
-                role=Role.participant,
-                code_hash="unused",
-                created_at=to_db(NOW),
-            )
-        )
-        s.add(Account(username=admin, role=Role.admin, code_hash="unused", created_at=to_db(NOW)))
-    db.dispose()
-
-
-def server_process(name: str) -> tuple[int, dict[str, str]]:
-    """The pid and environment of ``name``'s single-user server."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            raw = Path(f"/proc/{pid}/environ").read_bytes()
-        except OSError:
-            continue
-        env = dict(v.split("=", 1) for v in raw.decode(errors="replace").split("\0") if "=" in v)
-        if env.get("JUPYTERHUB_USER") == name and "HUBTYPES_TYPE" in env:
-            return int(pid), env
-    raise AssertionError(f"no single-user server process for {name}")
-
-
 def wait_ready(hub: RealHub, name: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -730,7 +689,7 @@ def test_spawn_creates_the_tljh_user_and_uses_the_workshop_home(
     base.chmod(0o755)
     store = base / "store"
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
-    make_database(db_url, name, admin)
+    add_workshop(db_url, participants=[name], admins=[admin])
     hub: RealHub | None = None
     try:
         hub = tljh_hub(
@@ -767,7 +726,7 @@ def test_spawn_creates_the_tljh_user_and_uses_the_workshop_home(
         st = home.stat()
         assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (pw.pw_uid, 0o700)
         assert os.readlink(home / "materials") == "../_materials"
-        pid, env = server_process(name)
+        pid, env = hub.server_process(name)
         assert Path(f"/proc/{pid}").stat().st_uid == pw.pw_uid  # runs as jupyter-<name>
         assert env["HOME"] == str(home) and env["USER"] == system
         assert os.readlink(f"/proc/{pid}/cwd") == str(home)  # SystemdSpawner's working dir
@@ -785,7 +744,7 @@ def test_spawn_creates_the_tljh_user_and_uses_the_workshop_home(
         assert hub.api("POST", f"/users/{admin}/server").status_code in (201, 202)
         wait_ready(hub, admin)
         admin_pw = pwd.getpwnam(f"jupyter-{admin}")
-        pid, env = server_process(admin)
+        pid, env = hub.server_process(admin)
         assert env["HUBTYPES_TYPE"] == "community"
         assert env["HOME"] == admin_pw.pw_dir == f"/home/jupyter-{admin}"
         assert os.readlink(f"/proc/{pid}/cwd") == admin_pw.pw_dir

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 from realhub import HubFactory, RealHub
+from rows import add_workshop
 from traitlets.config import Config
 
 from hubtypes.spawner.mixin import DATABASE_UNAVAILABLE, HubTypeSpawnerMixin
@@ -244,12 +245,6 @@ def test_where_the_home_is_survives_a_hub_restart(
 ) -> None:
     """The `hubtypes` state key is what deletion uses, also after the hub restarts: here the
     user joins a workshop in between, and deleting them removes the home they really had."""
-    from datetime import datetime, timedelta, timezone
-
-    from hubtypes.clock import to_db
-    from hubtypes.db.database import Database
-    from hubtypes.db.models import Account, Role, Workshop
-
     store = tmp_path / "store"
     db_url = f"sqlite:///{tmp_path}/h.sqlite"
     overrides = "c.HubTypeSpawnerMixin.policy_overrides = {'community': {'on_delete': 'delete'}}"
@@ -260,18 +255,7 @@ def test_where_the_home_is_survives_a_hub_restart(
     state = hub.api("GET", "/users/rhea").json()["servers"]  # stopped: not listed any more
     assert state == {}
     hub.restart()
-    now = datetime.now(timezone.utc)
-    db = Database(db_url)
-    with db.session() as s:
-        day = timedelta(days=1)
-        ws = Workshop(slug="late", title="Late", starts_at=to_db(now - day),
-                      ends_at=to_db(now + day), delete_after=to_db(now + 2 * day),
-                      created_at=to_db(now))  # fmt: skip
-        s.add(ws)
-        s.flush()
-        s.add(Account(username="rhea", workshop_id=ws.id, role=Role.participant,
-                      code_hash="unused", created_at=to_db(now)))  # fmt: skip
-    db.dispose()
+    add_workshop(db_url, slug="late", title="Late", participants=["rhea"])
     assert (store / "community/rhea").is_dir()
     assert hub.api("DELETE", "/users/rhea").status_code == 204
     assert not (store / "community/rhea").exists()  # the home it had, from the state

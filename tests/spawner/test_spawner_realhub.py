@@ -10,43 +10,15 @@ import json
 import os
 import tarfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import requests
 from realhub import HubFactory, RealHub
-
-from hubtypes.clock import to_db
-from hubtypes.db.database import Database
-from hubtypes.db.models import Account, Role, Workshop
+from rows import add_workshop
 
 NOW = datetime.now(timezone.utc)
-
-
-def make_database(url: str) -> None:
-    db = Database(url)
-    with db.session() as s:
-        ws = Workshop(
-            slug="py-101",
-            title="Python 101",
-            starts_at=to_db(NOW - timedelta(hours=1)),
-            ends_at=to_db(NOW + timedelta(days=1)),
-            delete_after=to_db(NOW + timedelta(days=7)),
-            created_at=to_db(NOW),
-        )
-        s.add(ws)
-        s.flush()
-        s.add(
-            Account(
-                username="alice",
-                workshop_id=ws.id,
-                role=Role.participant,
-                code_hash="unused",
-                created_at=to_db(NOW),
-            )
-        )
-    db.dispose()
 
 
 def wait_ready(hub: RealHub, name: str, timeout: float = 60) -> None:
@@ -74,30 +46,11 @@ def progress_messages(hub: RealHub, name: str) -> list[str]:
     return messages
 
 
-def singleuser_environ(hub: RealHub, name: str) -> dict[str, str]:
-    """The environment of ``name``'s server process of this hub (another hub on the machine,
-    e.g. CI's run on the lowest JupyterHub, may have a server for a user of the same name)."""
-    api = f"http://127.0.0.1:{hub.hub_port}/"
-    for pid in os.listdir("/proc"):
-        try:
-            raw = Path(f"/proc/{pid}/environ").read_bytes()
-        except (OSError, ValueError):
-            continue
-        env = dict(v.split("=", 1) for v in raw.decode(errors="replace").split("\0") if "=" in v)
-        if (
-            env.get("JUPYTERHUB_USER") == name
-            and "HUBTYPES_TYPE" in env
-            and env.get("JUPYTERHUB_API_URL", "").startswith(api)
-        ):
-            return env
-    raise AssertionError(f"no single-user server process for {name}")
-
-
 @pytest.mark.hub
 def test_workshop_storage_on_a_real_hub(real_hub_factory: HubFactory, tmp_path: Path) -> None:
     store, archive = tmp_path / "store", tmp_path / "archive"
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
-    make_database(db_url)
+    add_workshop(db_url, participants=["alice"])
     hub = real_hub_factory(
         f"""
 c.JupyterHub.authenticator_class = 'dummy'
@@ -121,7 +74,7 @@ c.HubTypeSpawnerMixin.archive_root = {str(archive)!r}
     # the wrapped spawner's own events are still there, after ours
     assert messages.index("Mounting workshop materials (read-only)") < len(messages) - 1
 
-    env = singleuser_environ(hub, "alice")
+    _, env = hub.server_process("alice")
     home = store / "workshops/py-101/alice"
     assert env["HOME"] == str(home)
     assert env["HUBTYPES_TYPE"] == "workshop" and env["HUBTYPES_WORKSHOP"] == "py-101"
