@@ -194,6 +194,16 @@ class RealHub:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
+    def wait_ready(self, name: str, server: str = "", timeout: float = 90) -> None:
+        """Wait until ``name``'s server (``""``: the default one) is ready."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = self.api("GET", f"/users/{name}").json()["servers"].get(server)
+            if model and model["ready"]:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{name}/{server} not ready:\n{self.log_tail()}")
+
     def server_process(self, name: str) -> tuple[int, dict[str, str]]:
         """The pid and environment of ``name``'s hubtypes server process of *this* hub
         (another hub on the machine may have a server for a user of the same name)."""
@@ -283,3 +293,37 @@ def login_error(response: requests.Response) -> str | None:
     """The message the login page shows after a refused login, if any."""
     match = re.search(r'<p class="login_error">(.*?)</p>', response.text, re.S)
     return html.unescape(match.group(1).strip()) if match else None
+
+
+def read_until(process: subprocess.Popen, marker: str, timeout: float = 120) -> str:
+    """A process's stdout (text mode) up to the line holding ``marker``."""
+    output = ""
+    deadline = time.monotonic() + timeout
+    while marker not in output:
+        line = process.stdout.readline() if process.stdout else ""
+        if not line:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"no {marker!r} in the output:\n{output}")
+            continue
+        output += line
+    return output
+
+
+# A stand-in single-user server: a tiny HTTP server answering every GET with ``[]`` (an
+# empty kernel list), for hubs whose tests need many cheap servers (the culler's).
+FAKE_SERVER = """
+import os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import urlparse
+url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"[]")
+    def log_message(self, *args):
+        pass
+HTTPServer((url.hostname, url.port), H).serve_forever()
+"""

@@ -29,6 +29,7 @@ from traitlets import Bool, Unicode, default
 from traitlets.config import Application
 
 from hubtypes._version import __version__
+from hubtypes.db.database import HubTypesDatabase
 
 # the hub's own log line: "[I 2026-12-02 10:00:00.123 name module:42] message"
 HUB_LOG_FORMAT = (
@@ -41,8 +42,11 @@ class HubServiceApp(Application):
     """Base of hubtypes' managed services (configured as ``c.HubServiceApp.<trait>``)."""
 
     version = __version__
+    # hubtypes' database: every service opens it (c.HubTypesDatabase.url, --db-url)
+    classes = [HubTypesDatabase]
     base_aliases = {
         "config": "HubServiceApp.config_file",
+        "db-url": "HubTypesDatabase.url",
         "ip": "HubServiceApp.ip",
         "log-level": "Application.log_level",
     }

@@ -33,29 +33,13 @@ TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
 sys.path[:0] = [str(TESTS)]
 
-from realhub import RealHub, free_port  # noqa: E402
+from realhub import FAKE_SERVER, RealHub, free_port  # noqa: E402
 
 from hubtypes.cli.chp import find_configurable_http_proxy  # noqa: E402
 
 CULLER = "bench-culler"
 SCOPES = ["list:users", "read:users:activity", "read:users:groups", "read:servers",
           "delete:servers", "admin:users", "read:users"]  # fmt: skip
-
-FAKE_SERVER = """
-import os
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import urlparse
-url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
-class H(BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"[]")
-    def log_message(self, *args):
-        pass
-HTTPServer((url.hostname, url.port), H).serve_forever()
-"""
 
 CONFIG = """
 import asyncio, sys

@@ -10,24 +10,11 @@ import time
 
 import pytest
 import requests
-from realhub import free_port
+from realhub import free_port, read_until
 
 from hubtypes.cli.chp import find_configurable_http_proxy
 
 pytestmark = pytest.mark.hub
-
-
-def read_until(process: subprocess.Popen, marker: str, timeout: float = 90) -> str:
-    output = ""
-    deadline = time.monotonic() + timeout
-    while marker not in output:
-        line = process.stdout.readline()
-        if not line:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"no {marker!r} in the demo's output:\n{output}")
-            continue
-        output += line
-    return output
 
 
 def form_login(session: requests.Session, url: str, username: str, code: str) -> None:

@@ -23,6 +23,7 @@ import pytest
 import requests
 from conftest import skip_or_fail
 from readme_command import readme_command
+from realhub import read_until
 
 pytestmark = pytest.mark.hub
 
@@ -35,19 +36,6 @@ URL = "http://127.0.0.1:8000/"
 def busy(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def read_until(process: subprocess.Popen, marker: str, timeout: float = 120) -> str:
-    output = ""
-    deadline = time.monotonic() + timeout
-    while marker not in output:
-        line = process.stdout.readline() if process.stdout else ""
-        if not line:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"no {marker!r} in the demo's output:\n{output}")
-            continue
-        output += line
-    return output
 
 
 def processes_under(*paths: str) -> list[str]:

@@ -649,16 +649,6 @@ def tljh_machine() -> Iterator[None]:
             subprocess.run(["groupdel", group], check=False, capture_output=True)
 
 
-def wait_ready(hub: RealHub, name: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        server = hub.api("GET", f"/users/{name}").json()["servers"].get("")
-        if server and server["ready"]:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{name}'s server not ready:\n{hub.log_tail()}")
-
-
 def tljh_hub(factory: HubFactory, prefix: Path, tljh_yaml: dict[str, Any]) -> RealHub:
     """A real hub loading TLJH's config from ``prefix`` (plus this machine's server command
     in ``jupyterhub_config.d``, TLJH's place for site settings)."""
@@ -717,7 +707,7 @@ def test_spawn_creates_the_tljh_user_and_uses_the_workshop_home(
 
         assert hub.api("POST", f"/users/{name}").status_code == 201
         assert hub.api("POST", f"/users/{name}/server").status_code in (201, 202)
-        wait_ready(hub, name)
+        hub.wait_ready(name)
 
         pw = pwd.getpwnam(system)  # created at spawn by TLJH's UserCreatingSpawner
         assert system in grp.getgrnam("jupyterhub-users").gr_mem
@@ -742,7 +732,7 @@ def test_spawn_creates_the_tljh_user_and_uses_the_workshop_home(
         # a community user (the workshop hub's admin) keeps TLJH's own home
         assert hub.api("POST", f"/users/{admin}").status_code == 201
         assert hub.api("POST", f"/users/{admin}/server").status_code in (201, 202)
-        wait_ready(hub, admin)
+        hub.wait_ready(admin)
         admin_pw = pwd.getpwnam(f"jupyter-{admin}")
         pid, env = hub.server_process(admin)
         assert env["HUBTYPES_TYPE"] == "community"

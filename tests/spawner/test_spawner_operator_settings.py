@@ -42,16 +42,6 @@ c.HubTypeSpawnerMixin.storage_root = {str(store)!r}
 """
 
 
-def wait_ready(hub: RealHub, name: str, server: str = "", timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        model = hub.api("GET", f"/users/{name}").json()["servers"].get(server)
-        if model and model["ready"]:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"{name}/{server} not ready:\n{hub.log_tail()}")
-
-
 def contents(hub: RealHub, token: str, name: str, server: str = "") -> str:
     base = f"{hub.url}user/{name}/" + (f"{server}/" if server else "")
     return base + "api/contents/"
@@ -61,7 +51,7 @@ def start(hub: RealHub, name: str, server: str = "") -> None:
     path = f"/users/{name}/server" + (f"s/{server}" if server else "")
     r = hub.api("POST", path)
     assert r.status_code in (201, 202), r.text
-    wait_ready(hub, name, server)
+    hub.wait_ready(name, server)
 
 
 @pytest.mark.hub

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import tarfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,16 +18,6 @@ from realhub import HubFactory, RealHub
 from rows import add_workshop
 
 NOW = datetime.now(timezone.utc)
-
-
-def wait_ready(hub: RealHub, name: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        server = hub.api("GET", f"/users/{name}").json()["servers"].get("")
-        if server and server["ready"]:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{name}'s server not ready:\n{hub.log_tail()}")
 
 
 def progress_messages(hub: RealHub, name: str) -> list[str]:
@@ -68,7 +57,7 @@ c.HubTypeSpawnerMixin.archive_root = {str(archive)!r}
         assert hub.api("POST", f"/users/{name}").status_code == 201
     assert hub.api("POST", "/users/alice/server").status_code == 202
     messages = progress_messages(hub, "alice")
-    wait_ready(hub, "alice")
+    hub.wait_ready("alice")
     assert "Preparing your home for workshop Python 101" in messages
     assert "Mounting workshop materials (read-only)" in messages
     # the wrapped spawner's own events are still there, after ours

@@ -66,13 +66,12 @@ class CullerService(HubServiceApp):
     name = "hubtypes-culler"
     service_name = SERVICE_NAME
     description = __doc__ or ""
-    classes = [HubServiceApp, HubTypesDatabase]
+    classes = [HubServiceApp, *HubServiceApp.classes]
     aliases = {
         **HubServiceApp.base_aliases,
         **LEGACY_ALIASES,
         **{k.replace("-", "_"): v for k, v in LEGACY_ALIASES.items()},
         "config": "CullerService.config_file",
-        "db-url": "HubTypesDatabase.url",
         "dry-run": "CullerService.dry_run",
         "check-busy": "CullerService.check_busy",
     }

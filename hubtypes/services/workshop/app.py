@@ -31,11 +31,10 @@ class WorkshopService(HubServiceApp):
     name = "hubtypes-workshop-service"
     service_name = SERVICE_NAME
     description = __doc__ or ""
-    classes = [HubServiceApp, HubTypesDatabase]
+    classes = [HubServiceApp, *HubServiceApp.classes]
     aliases = {
         **HubServiceApp.base_aliases,
         "config": "WorkshopService.config_file",
-        "db-url": "HubTypesDatabase.url",
         "interval": "WorkshopService.lifecycle_interval",
     }
     flags = dict(HubServiceApp.base_flags)

@@ -20,28 +20,11 @@ from typing import Any
 
 import pytest
 import requests
-from realhub import RealHub, free_port
+from realhub import FAKE_SERVER, RealHub, free_port
 
 from hubtypes._data import config_d_dir
 
 pytestmark = pytest.mark.hub
-
-FAKE_SERVER = """
-import os
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import urlparse
-url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
-class H(BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"[]")
-    def log_message(self, *args):
-        pass
-HTTPServer((url.hostname, url.port), H).serve_forever()
-"""
 
 CONFIG = """
 import asyncio, os, sys
