@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import os
+import random
 import re
 import secrets
 import signal
@@ -52,11 +53,45 @@ class HubFactory(Protocol):
     def __call__(self, config: str = "", *, start: bool = True, debug: bool = True) -> RealHub: ...
 
 
+# Ports for test servers come from below Linux's ephemeral range (32768-60999 by default,
+# /proc/sys/net/ipv4/ip_local_port_range): a port there can be taken by any outgoing
+# connection between the moment it is chosen and the moment the hub binds it, and with two
+# pytest runs side by side in CI that happened ("Failed to bind hub", exit code 1).
+_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1, outside the ephemeral range, that nothing listens on now and
+    that this process has not handed out before."""
+    for _ in range(200):
+        port = random.choice(_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {_PORTS.start}-{_PORTS.stop - 1}")
+
+
+def hub_lines(text: str) -> list[str]:
+    """The log without configurable-http-proxy's lines (and the stack traces it prints with
+    each refused connection), which otherwise fill the tail while the hub starts."""
+    kept: list[str] = []
+    in_proxy_entry = False
+    for line in text.splitlines():
+        if "[ConfigProxy]" in line:
+            in_proxy_entry = True
+        elif in_proxy_entry and (line.startswith((" ", "\t", "}")) or not line.strip()):
+            pass
+        else:
+            in_proxy_entry = False
+            kept.append(line)
+    return kept
 
 
 def _alive(pid: int) -> bool:
@@ -253,7 +288,8 @@ class RealHub:
             return ""
 
     def log_tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
+        """The end of the hub's own log lines (the proxy's are left out)."""
+        return "\n".join(hub_lines(self.log_text())[-lines:])
 
     def api(self, method: str, path: str, token: str | None = None, **kw: Any) -> requests.Response:
         """A request to ``{url}hub/api{path}``, by default as the admin service."""
