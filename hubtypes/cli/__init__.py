@@ -94,15 +94,68 @@ def build_parser() -> argparse.ArgumentParser:
     alist.add_argument("--workshop", help="workshop slug (omit for hub-wide admin accounts)")
     _route_args(alist)
 
-    demo = commands.add_parser("demo", help="run a complete local workshop hub")
-    demo.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (%(default)s)")
+    usage = commands.add_parser(
+        "usage", help="daily usage counts (kept when users are deleted); read-only"
+    )
+    usage.add_argument("--days", type=int, default=14, help="how many days back (%(default)s)")
+    _db_url_arg(usage)
+
+    demo = commands.add_parser("demo", help="run a complete local hub of one type")
     demo.add_argument(
-        "--state-dir", default="hubtypes-demo", help="where the demo keeps its state (%(default)s)"
+        "--type",
+        default="workshop",
+        choices=["community", "workshop", "binder"],
+        help="which hub type (%(default)s)",
+    )
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="the hub's port on 127.0.0.1 (%(default)s); the demo also uses the next three "
+        "and --port + 81, as JupyterHub's defaults 8001 and 8081 are",
+    )
+    demo.add_argument(
+        "--state-dir",
+        default=None,
+        help="where the demo keeps its state (default: hubtypes-demo, or "
+        "hubtypes-demo-community / hubtypes-demo-binder)",
     )
     demo.add_argument(
         "--participants", type=int, default=3, help="participant accounts (%(default)s)"
     )
+    _add_examples(parser)
     return parser
+
+
+# one example per command, shown at the end of its --help (groups show their commands')
+EXAMPLES = {
+    "db upgrade": "hubtypes db upgrade --db-url postgresql+psycopg2://hubtypes@db/hubtypes",
+    "workshop create": (
+        'hubtypes workshop create python-2026-12 --title "Python basics" '
+        "--starts 2026-12-07T09:00 --ends 2026-12-08T17:00 --delete-after 2027-01-08"
+    ),
+    "workshop list": "hubtypes workshop list",
+    "accounts create": "hubtypes accounts create --workshop python-2026-12 --count 30",
+    "accounts list": "hubtypes accounts list --workshop python-2026-12",
+    "usage": "hubtypes usage --days 7",
+    "demo": "hubtypes demo --type binder --port 9000",
+}
+
+
+def _add_examples(parser: argparse.ArgumentParser, path: str = "") -> list[str]:
+    """Set each (sub)command's epilog to its examples; returns them for the parent's."""
+    found: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _add_examples(sub, f"{path} {name}".strip())
+    if path in EXAMPLES:
+        found.insert(0, EXAMPLES[path])
+    if found:
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        label = "example" if len(found) == 1 else "examples"
+        parser.epilog = f"{label}:\n" + "\n".join(f"  {e}" for e in found)
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from hubtypes.access.expiry import account_status
@@ -27,9 +28,20 @@ from hubtypes.inputs import (
 CLI_ACTOR = "cli"
 
 
-def _open(url: str) -> Database:
+def _open(url: str, *, read_only: bool = False) -> Database:
+    """hubtypes' database; ``read_only`` commands never create one (a mistyped path or a
+    wrong directory is said, not answered with an empty new file)."""
+    if read_only:
+        path = url.split("?", 1)[0].removeprefix("sqlite:///")
+        if url.startswith("sqlite:///") and path and not os.path.exists(path):
+            raise InputError(
+                "db_url",
+                f"there is no hubtypes database at {os.path.abspath(path)} (the default is "
+                "hubtypes.sqlite in the current directory; set $HUBTYPES_DB_URL or "
+                "--db-url, e.g. the one `hubtypes demo` prints)",
+            )
     try:
-        return Database(url)
+        return Database(url, upgrade=not read_only)
     except DatabaseError as e:
         raise CliError(str(e)) from None
 
@@ -45,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         return workshop_create(args) if args.action == "create" else workshop_list(args)
     if args.command == "accounts":
         return accounts_create(args) if args.action == "create" else accounts_list(args)
+    if args.command == "usage":
+        return usage(args)
     if args.command == "demo":
         from hubtypes.cli.demo import run_demo
 
@@ -73,7 +87,7 @@ def workshop_create(args: argparse.Namespace) -> int:
 
 
 def workshop_list(args: argparse.Namespace) -> int:
-    with _open(args.db_url).session() as session:
+    with _open(args.db_url, read_only=True).session() as session:
         rows = list_workshops(session)
     table = [
         [
@@ -124,7 +138,7 @@ def accounts_create(args: argparse.Namespace) -> int:
 
 def accounts_list(args: argparse.Namespace) -> int:
     now = utcnow()
-    with _open(args.db_url).session() as session:
+    with _open(args.db_url, read_only=True).session() as session:
         views = list_accounts(session, args.workshop)
     rows = [
         [
@@ -137,4 +151,22 @@ def accounts_list(args: argparse.Namespace) -> int:
         for v in views
     ]
     print_table(["username", "role", "status", "last login", "own expiry"], rows, sys.stdout)
+    return 0
+
+
+def usage(args: argparse.Namespace) -> int:
+    """The culler's daily counts: people and server hours per day, hub type and workshop."""
+    from datetime import timedelta
+
+    from hubtypes.db.queries.usage import usage_since
+
+    if not 1 <= args.days <= 3660:
+        raise InputError("days", f"give 1 to 3660, not {args.days}")
+    with _open(args.db_url, read_only=True).session() as session:
+        rows = usage_since(session, utcnow().date() - timedelta(days=args.days - 1))
+    table = [
+        [r["day"], r["hub_type"], r["workshop"], str(r["active_users"]), f"{r['server_hours']:g}"]
+        for r in rows
+    ]
+    print_table(["day", "hub type", "workshop", "people", "server hours"], table, sys.stdout)
     return 0
