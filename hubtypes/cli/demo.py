@@ -206,7 +206,7 @@ def _run_hub(state: Path, config: Path, ports: Ports, env: dict[str, str],
         _say(f"the hub exited with status {hub.returncode}; see {log}", file=sys.stderr)
         return 1
     except _Stop as e:
-        _say(f"\n{e}: stopping the demo hub ...")
+        _say(f"\nStopping the demo hub ({e}) ...")
         return 0
     finally:
         for s in STOP_SIGNALS:  # a second signal must not cut the stop short
