@@ -126,9 +126,7 @@ SNIPPETS = {
 }
 
 
-def make_hub(
-    hub_type: str, state: Path, ports: Ports, chp: str, *, participants: int
-) -> DemoHub:
+def make_hub(hub_type: str, state: Path, ports: Ports, chp: str, *, participants: int) -> DemoHub:
     """The config, environment and printout of a ``hub_type`` demo in ``state``."""
     db_url = f"sqlite:///{state / 'hubtypes.sqlite'}"
     url = f"http://127.0.0.1:{ports.public}/"

@@ -6,10 +6,11 @@ What the visitor's browser does is done with ``requests``: tmpauthenticator's
 ``TmpAuthenticateHandler.get`` (tmpauthenticator/__init__.py, 1.0.0) logs in a new uuid4 user
 and redirects to ``get_next_url``, which for a user with no server is ``/hub/spawn``
 (``BaseHandler.get_next_url``, jupyterhub/handlers/base.py). Over
-``c.JupyterHub.active_server_limit`` the spawn is refused with 429 (``BaseHandler.spawn_single_user``,
-the same file). Servers are ``FAKE_SERVER`` (a tiny HTTP server: the hub sees it up, the
-culler's busy check sees no kernels); traffic to it through the proxy is activity (the hub
-reads it from the proxy's routes every ``last_activity_interval``).
+``c.JupyterHub.active_server_limit`` the spawn is refused with 429
+(``BaseHandler.spawn_single_user``, the same file). Servers are ``FAKE_SERVER`` (a tiny
+HTTP server: the hub sees it up, the culler's busy check sees no kernels); traffic to it
+through the proxy is activity (the hub reads it from the proxy's routes every
+``last_activity_interval``).
 """
 
 from __future__ import annotations
@@ -93,9 +94,7 @@ def exists(hub: RealHub, name: str) -> bool:
     return hub.api("GET", f"/users/{name}").status_code == 200
 
 
-def test_visitors_get_a_server_without_an_account_and_are_gone_with_it(
-    real_hub_factory, tmp_path
-):
+def test_visitors_get_a_server_without_an_account_and_are_gone_with_it(real_hub_factory, tmp_path):
     hub = binder_hub(real_hub_factory, tmp_path)
     assert "limits 10 2" in hub.log_text()  # the default spawn limit, the server limit set
     homes = tmp_path / "storage" / "binder"
@@ -147,7 +146,8 @@ def test_visitors_get_a_server_without_an_account_and_are_gone_with_it(
     assert culled, hub.log_tail()
     idle = sum(int(x) * 60**i for i, x in enumerate(reversed(culled.group(1).split(":"))))
     assert idle < IDLE  # active when the max age stopped it
-    # every home is gone (the empty per-visitor folder above them stays; the spawner removes homes only)
+    # every home is gone (the empty per-visitor folder above them stays: the spawner
+    # removes homes only)
     assert list(homes.glob("*/*")) == [], list(homes.glob("*/*"))
     # the refused visitor never ran a server: deleted too
     wait_for(lambda: not exists(hub, c), IDLE + 20, "the culler to delete c", hub)
@@ -170,8 +170,11 @@ def test_usage_counts_outlive_the_deleted_visitors(real_hub_factory, tmp_path):
         return r.json() if r.status_code == 200 else {}
 
     # both seen running by a sweep, then stopped and deleted
-    wait_for(lambda: any(u["hub_type"] == "binder" and u["active_users"] == 2
-                         for u in status().get("usage", [])), 30, "a sweep to count", hub)  # fmt: skip
+    def counted() -> bool:
+        usage = status().get("usage", [])
+        return any(u["hub_type"] == "binder" and u["active_users"] == 2 for u in usage)
+
+    wait_for(counted, 30, "a sweep to count", hub)
     for name in names:
         hub.api("DELETE", f"/users/{name}/server")
     wait_for(lambda: not any(exists(hub, n) for n in names), IDLE + 30, "deletions", hub)

@@ -133,7 +133,8 @@ def test_demo_hub(tmp_path):
         assert "This is a demo: every server runs as you" in out
         # --port moved every port: the hub's own API and the proxy's are beside it
         assert listening(port + 81) and listening(port + 1)
-        assert "c.JupyterHub.hub_port = %d" % (port + 81) in (state / "jupyterhub_config.py").read_text()
+        config = (state / "jupyterhub_config.py").read_text()
+        assert f"c.JupyterHub.hub_port = {port + 81}" in config
         # while it runs, a second demo refuses its state directory, and then its port
         again = demo_command(port + 10, state)
         assert again.returncode == 2 and "--state-dir:" in again.stderr, again.stderr
