@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from hypothesis import given
 from hypothesis import strategies as st
 
