@@ -38,9 +38,7 @@ _SET_COUNTER = (
     .values(failures=bindparam("n"), window_start=bindparam("since"))
 )
 _FORGET = delete(ThrottleEntry).where(ThrottleEntry.key == bindparam("key"))
-_FORGET_MANY = delete(ThrottleEntry).where(
-    ThrottleEntry.key.in_(bindparam("keys", expanding=True))
-)
+_FORGET_MANY = delete(ThrottleEntry).where(ThrottleEntry.key.in_(bindparam("keys", expanding=True)))
 # A write as the first statement of a login's transaction: on SQLite it takes the
 # database's write lock before anything is read (pysqlite begins the transaction at the
 # first write), on PostgreSQL it row-locks the counters that exist. Either way two logins
