@@ -145,4 +145,64 @@ def check_expiry(
     return expires
 
 
-__all__ = ["InputError", "parse_when", "check_workshop", "SLUG_RULE"]
+@dataclass(frozen=True)
+class Caps:
+    """What an instructor may set on their workshop; the operator's choice (the workshop
+    service's config). ``None``: no cap. Admins are not capped."""
+
+    max_length: timedelta | None = timedelta(days=14)
+    max_grace: timedelta | None = timedelta(days=30)
+    purge_notice: timedelta = timedelta(hours=24)
+    may_exceed: bool = False
+    instructors_add_instructors: bool = True
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    if hours >= 48:
+        return f"{hours / 24:g} days"
+    return f"{hours:g} hours"
+
+
+def check_caps(
+    before: WorkshopInput, after: WorkshopInput, caps: Caps, now: datetime, *, admin: bool
+) -> bool:
+    """Whether a workshop's new dates are within what the person may set.
+
+    Raises :class:`InputError` naming the field and the cap for an instructor who goes
+    past one. A value that does not get worse than ``before`` is never refused (an admin
+    may have set a long workshop). Returns True when an admin moves the purge date
+    earlier than the notice allows: an admin action, which the caller audits as such.
+    """
+    moved_earlier = after.delete_after < before.delete_after
+    advanced_purge = moved_earlier and after.delete_after < now + caps.purge_notice
+    if admin:
+        return advanced_purge
+    if advanced_purge:
+        raise InputError(
+            "delete-after",
+            f"an instructor may move the purge date no sooner than {_span(caps.purge_notice)}"
+            " from now (c.WorkshopService.purge_notice_hours); ask an admin to purge earlier",
+        )
+    if caps.may_exceed:
+        return False
+    length, was = after.ends_at - after.starts_at, before.ends_at - before.starts_at
+    if caps.max_length is not None and length > caps.max_length and length > was:
+        raise InputError(
+            "ends",
+            f"the workshop would last {_span(length)}, longer than the {_span(caps.max_length)}"
+            " an instructor may set (c.WorkshopService.max_workshop_days); ask an admin",
+        )
+    grace = after.delete_after - after.ends_at
+    was_grace = before.delete_after - before.ends_at
+    if caps.max_grace is not None and grace > caps.max_grace and grace > was_grace:
+        raise InputError(
+            "delete-after",
+            f"the purge would come {_span(grace)} after the end, longer than the "
+            f"{_span(caps.max_grace)} grace period an instructor may set "
+            "(c.WorkshopService.max_grace_days); ask an admin",
+        )
+    return False
+
+
+__all__ = ["InputError", "parse_when", "check_workshop", "check_caps", "Caps", "SLUG_RULE"]

@@ -55,6 +55,13 @@ WORKSHOP_GROUP = "workshop-{slug}"
 INSTRUCTORS_GROUP = "workshop-{slug}-instructors"
 
 
+def template_problem(template: str) -> str | None:
+    """Why a group template cannot be used, or None (exactly one ``{slug}``)."""
+    if template.count("{slug}") != 1 or template.replace("{slug}", "").count("{") > 0:
+        return f"{template!r} must contain {{slug}} exactly once (and no other {{...}})"
+    return None
+
+
 @dataclass(frozen=True)
 class GroupNames:
     """A workshop's two hub group names, from the configured templates."""
@@ -62,5 +69,58 @@ class GroupNames:
     members: str = WORKSHOP_GROUP
     instructors: str = INSTRUCTORS_GROUP
 
+    def __post_init__(self) -> None:
+        for template in (self.members, self.instructors):
+            if problem := template_problem(template):
+                raise ValueError(problem)
+        if self.members == self.instructors:
+            raise ValueError("the members and instructors group templates must differ")
+        if self.members.format(slug="workshop") in self.partners("workshop").values():
+            raise ValueError(
+                f"with {self.members!r} and {self.instructors!r}, a workshop's group would "
+                "be another's instructors group: give the instructors template a suffix, "
+                "e.g. '{slug}-instructors'"
+            )
+
     def of(self, slug: str) -> tuple[str, str]:
         return self.members.format(slug=slug), self.instructors.format(slug=slug)
+
+    def partners(self, slug: str) -> dict[str, str]:
+        """Other slugs (of the slug pattern) whose groups would share a name with
+        ``slug``'s groups, each with the shared name."""
+        found: dict[str, str] = {}
+        for name in self.of(slug):
+            for template in (self.members, self.instructors):
+                prefix, suffix = template.split("{slug}")
+                if len(name) <= len(prefix) + len(suffix):
+                    continue
+                if name.startswith(prefix) and name.endswith(suffix):
+                    other = name[len(prefix) : len(name) - len(suffix)]
+                    if other != slug and SLUG_RE.match(other):
+                        found[other] = name
+        return found
+
+
+def new_slug_problem(slug: str, groups: GroupNames, existing: set[str]) -> str | None:
+    """Why a *new* workshop may not be called ``slug``, or None.
+
+    No two workshops' groups may share a name. When a slug's members group would be
+    another slug's instructors group (``gc-instructors`` and ``gc`` with the default
+    templates), the first is reserved and refused whether or not the other exists; the
+    other is refused only if the first exists already (made before this rule).
+    """
+    if problem := slug_problem(slug):
+        return problem
+    members, _ = groups.of(slug)
+    for other, name in sorted(groups.partners(slug).items()):
+        if name == members:
+            return (
+                f"{slug!r} would name the hub group {name!r}, which is workshop {other!r}'s "
+                "instructors group (such slugs are reserved); choose another slug"
+            )
+        if other in existing:
+            return (
+                f"{slug!r}'s instructors group {name!r} is the group of workshop {other!r}; "
+                "choose another slug"
+            )
+    return None

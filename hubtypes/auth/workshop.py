@@ -19,13 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jupyterhub.auth import Authenticator
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from tornado import web
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Integer, TraitError, Unicode, default, validate
 
 from hubtypes._data import insert_templates
 from hubtypes.access import throttle
+from hubtypes.access.address import client_address
 from hubtypes.access.codes import DUMMY_HASH, verify_code
 from hubtypes.access.expiry import account_status
 from hubtypes.access.names import INSTRUCTORS_GROUP, WORKSHOP_GROUP
@@ -37,6 +38,13 @@ from hubtypes.records import AccountView
 from hubtypes.storage.hub_types import config_problems
 
 GENERIC_FAILURE = "Invalid username or access code."
+UNAVAILABLE = "Logins are unavailable for a moment; please try again in a minute."
+
+
+def _one_line(error: DBAPIError) -> str:
+    """The driver's message, first line only: no SQL, no parameters (they hold names)."""
+    return (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
+
 
 # `Authenticator.auth_refresh_strict` arrived in JupyterHub 6.1 (default False there).
 # Before 6.1 a failed refresh_user already refused token-authenticated requests too
@@ -77,9 +85,18 @@ class WorkshopAuthenticator(Authenticator):
 
     user_failure_limit = Integer(
         5,
-        help="""Failed logins for one username within `throttle_window` seconds after
-        which further attempts for that name are refused, even with the right code,
-        until the window ends. Default 5; 0 disables this limit.""",
+        help="""Failed logins for one username from one client address within
+        `throttle_window` seconds after which that address may not try that name again
+        (even with the right code) until the window ends. The participant at their own
+        desk is not locked out by someone guessing their name elsewhere. Default 5;
+        0 disables this limit.""",
+    ).tag(config=True)
+    name_failure_limit = Integer(
+        20,
+        help="""Failed logins for one username from all addresses together within
+        `throttle_window` seconds (guessing spread over many addresses) after which every
+        address that has failed for the name is refused, and an address that has not
+        may log in with the right code only. Default 20; 0 disables this limit.""",
     ).tag(config=True)
     address_failure_limit = Integer(
         50,
@@ -92,6 +109,17 @@ class WorkshopAuthenticator(Authenticator):
         300,
         help="""Length of the throttling window, in seconds, counted from a key's first
         failure; counters older than that are forgotten. Default 300 (5 minutes).""",
+    ).tag(config=True)
+    trusted_proxy_hops = Integer(
+        1,
+        help="""How many proxies in front of the hub append the address they saw to
+        ``X-Forwarded-For``; the client address logins are throttled by is the entry the
+        farthest of them wrote. Default 1: configurable-http-proxy's own entry, the
+        right-most one. Set 2 when an ingress or load balancer that appends to
+        ``X-Forwarded-For`` stands in front of the proxy (e.g. ingress-nginx on
+        Zero-to-JupyterHub), 0 when clients reach the hub with no proxy (the connection's
+        address is used). ``X-Real-Ip`` and entries beyond the trusted hops are sent by
+        clients and never used. Too high a number lets clients pick their address.""",
     ).tag(config=True)
 
     workshop_group = Unicode(
@@ -114,11 +142,20 @@ class WorkshopAuthenticator(Authenticator):
         Default True; set False only on a hub that also logs people in another way.""",
     ).tag(config=True)
 
-    @validate("user_failure_limit", "address_failure_limit")
+    @validate("user_failure_limit", "name_failure_limit", "address_failure_limit")
     def _check_limit(self, proposal: Any) -> int:
         if proposal["value"] < 0:
             name = proposal["trait"].name
             raise TraitError(f"c.WorkshopAuthenticator.{name} must be 0 (off) or more")
+        return int(proposal["value"])
+
+    @validate("trusted_proxy_hops")
+    def _check_hops(self, proposal: Any) -> int:
+        if not 0 <= proposal["value"] <= 10:
+            raise TraitError(
+                "c.WorkshopAuthenticator.trusted_proxy_hops must be 0 (no proxy) to 10; "
+                "1 (configurable-http-proxy alone) is right for most hubs"
+            )
         return int(proposal["value"])
 
     @validate("throttle_window")
@@ -202,36 +239,63 @@ class WorkshopAuthenticator(Authenticator):
             groups.append(self.instructors_group.format(slug=view.workshop.slug))
         return groups
 
+    def _limits(self) -> throttle.Limits:
+        return throttle.Limits(
+            name_and_address=self.user_failure_limit,
+            address=self.address_failure_limit,
+            name=self.name_failure_limit,
+            window=timedelta(seconds=self.throttle_window),
+        )
+
     def _check_login(self, username: str, code: str, address: str) -> dict | _Refusal:
-        """One transaction: throttle, verify, check expiry, record the outcome."""
+        """One transaction: throttle, verify, check expiry, record the outcome.
+
+        The counters are locked first, so concurrent attempts for one key are counted
+        one after the other: exactly the limit is ever verified within a window.
+        """
         now = self.clock()
-        window = timedelta(seconds=self.throttle_window)
-        keys = [(logins.user_key(username), self.user_failure_limit)]
-        if address:
-            keys.append((logins.ip_key(address), self.address_failure_limit))
+        limits = self._limits()
+        keys = throttle.login_keys(username, address)
         with self.database.connection() as conn:
-            counters = logins.throttle_counters(conn, [key for key, _ in keys])
-            for key, limit in keys:
-                wait = throttle.blocked_for(counters.get(key), limit=limit, window=window, now=now)
-                if wait is not None:
-                    return _Refusal(
-                        429,
-                        f"Too many attempts; try again in {throttle.describe_wait(wait)}.",
-                        max(1, int(wait.total_seconds())),
-                    )
+            logins.lock_counters(conn, keys.all())
+            counters = logins.throttle_counters(conn, keys.all())
+            verdict = throttle.decide(counters, keys, limits, now=now)
+            if verdict.wait is not None and not verdict.right_code_only:
+                return self._too_many(verdict.wait)
             found = logins.account_for_login(conn, username)
             view, stored_hash = found if found else (None, DUMMY_HASH)
             # verify even for unknown names: timing must not reveal which exist
             if not verify_code(code, stored_hash) or view is None:
-                for key, _limit in keys:
-                    logins.record_failure(conn, key, window=window, now=now)
-                self._prune_stale_counters(conn, window, now)
+                # a name already over its limit is not counted further: its counter
+                # holds exactly the limit, the pair and the address hold the rest
+                counted = [
+                    k for k in keys.all() if not (verdict.right_code_only and k == keys.name)
+                ]
+                for key in counted:
+                    logins.record_failure(conn, key, window=limits.window, now=now)
+                self._prune_stale_counters(conn, limits.window, now)
+                if verdict.wait is not None:  # right code only, and this one was wrong
+                    return self._too_many(verdict.wait)
                 return _Refusal(403, GENERIC_FAILURE)
             status = account_status(view, now)
             if not status.can_log_in:
                 return _Refusal(403, status.message)
-            logins.record_login(conn, username, now, clear_throttle=keys[0][0] in counters)
+            logins.record_login(
+                conn,
+                username,
+                now,
+                clear_throttle=keys.name in counters,
+                forget=[keys.pair] if keys.pair in counters else [],
+            )
         return {"name": username, "admin": view.role == "admin", "groups": self._groups(view)}
+
+    @staticmethod
+    def _too_many(wait: timedelta) -> _Refusal:
+        return _Refusal(
+            429,
+            f"Too many attempts; try again in {throttle.describe_wait(wait)}.",
+            max(1, int(wait.total_seconds())),
+        )
 
     def _prune_stale_counters(self, conn: Any, window: timedelta, now: datetime) -> None:
         """Now and then, drop counters whose window is over, so the table stays small."""
@@ -239,27 +303,52 @@ class WorkshopAuthenticator(Authenticator):
             self._last_prune = now
             logins.prune_throttle(conn, window=window, now=now)
 
+    def client_address(self, handler: web.RequestHandler | None) -> str:
+        """The address to throttle by: what the trusted proxies recorded, never what the
+        client claims (tornado's ``remote_ip`` honours ``X-Real-Ip``; see
+        :mod:`hubtypes.access.address`)."""
+        if handler is None:
+            return ""
+        request = handler.request
+        context = getattr(request.connection, "context", None)
+        peer = getattr(context, "address", None)
+        peer_ip = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        forwarded = ",".join(request.headers.get_list("X-Forwarded-For"))
+        return client_address(forwarded, peer_ip, self.trusted_proxy_hops)
+
+    async def _in_thread(self, fn: Any, *args: Any) -> Any:
+        """``fn`` in a worker thread, retried on lock contention; a database that cannot be
+        reached becomes a 503 with a plain message (and one log line, no traceback)."""
+        attempts = 4
+        for attempt in range(attempts):
+            try:
+                return await asyncio.to_thread(fn, *args)
+            except (IntegrityError, OperationalError) as e:
+                # two first failures for one key at once, a deadlock, a busy SQLite or a
+                # dropped connection: the transaction was rolled back whole, so trying
+                # again is safe (and the pool's pre-ping reconnects)
+                if attempt < attempts - 1:
+                    continue
+                self.log.error(f"hubtypes' database is unavailable: {_one_line(e)}")
+                raise web.HTTPError(503, UNAVAILABLE) from None
+            except DBAPIError as e:
+                self.log.error(f"hubtypes' database is unavailable: {_one_line(e)}")
+                raise web.HTTPError(503, UNAVAILABLE) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> dict | None:
         username = self.normalize_username((data.get("username") or "").strip())
         code = data.get("password") or ""
         if not username or not code:
             raise web.HTTPError(403, GENERIC_FAILURE)
-        # behind the proxy, tornado's remote_ip is the client's (X-Forwarded-For)
-        address = (handler.request.remote_ip or "") if handler is not None else ""
-        for attempt in range(3):
-            try:
-                result = await asyncio.to_thread(self._check_login, username, code, address)
-                break
-            except (IntegrityError, OperationalError):
-                # two failures for one new key at once, or a busy SQLite: try again
-                if attempt == 2:
-                    raise
+        address = self.client_address(handler)
+        result = await self._in_thread(self._check_login, username, code, address)
         if isinstance(result, _Refusal):
-            self.log.info(f"Login refused for {username!r} from {address}: {result.message}")
+            self.log.info(f"Login refused for {username[:64]!r} from {address}: {result.message}")
             if result.retry_after is not None and handler is not None:
                 handler.set_header("Retry-After", str(result.retry_after))
             raise web.HTTPError(result.status, result.message)
-        return result
+        return dict(result)
 
     def check_allowed(self, username: str, authentication: dict | None = None) -> bool:
         # authenticate() already checked the account exists and may log in now
@@ -277,7 +366,7 @@ class WorkshopAuthenticator(Authenticator):
 
     async def refresh_user(self, user: Any, handler: Any = None) -> bool:
         """False once the account is locked, so the hub ends its sessions."""
-        valid = await asyncio.to_thread(self._still_valid, user.name)
+        valid = await self._in_thread(self._still_valid, user.name)
         if valid is False:
             self.log.info(f"Workshop account {user.name!r} is no longer valid; ending its session")
         return valid

@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     acreate.add_argument("--expires", help="the accounts' own lock time (default: workshop end)")
     acreate.add_argument("--format", choices=["csv", "table"], default="table")
     _route_args(acreate)
+    from hubtypes.cli import hubcheck
+
+    hubcheck.add_arguments(acreate)
     alist = accounts.add_parser("list", help="list a workshop's accounts")
     alist.add_argument("--workshop", help="workshop slug (omit for hub-wide admin accounts)")
     _route_args(alist)

@@ -7,6 +7,7 @@ import os
 import sys
 
 from hubtypes.access.expiry import account_status
+from hubtypes.cli import hubcheck
 from hubtypes.cli.errors import CliError
 from hubtypes.cli.output import print_credentials, print_table
 from hubtypes.clock import human, utcnow
@@ -112,13 +113,18 @@ def accounts_create(args: argparse.Namespace) -> int:
     given = split_names(args.usernames)
     count = check_names_or_count(given, args.count)
     expires = parse_when(args.expires, "expires", now) if args.expires else None
+    prefix = args.prefix if args.prefix is not None else f"{args.workshop or 'admin'}-"
+    # names the hub already has never get a code (asked before anything is written)
+    hub_names = hubcheck.hub_users(args, hubcheck.common_prefix(given) if given else prefix)
+    if hub_names and (taken := sorted(set(given) & hub_names)):
+        raise InputError("usernames", f"already hub users: {', '.join(taken)}")
     with _open(args.db_url).session() as session:
         workshop = find_workshop(session, args.workshop) if args.workshop else None
         check_expiry(expires, workshop.delete_after if workshop else None, now)
         names = given
         if count is not None:
-            prefix = args.prefix if args.prefix is not None else f"{args.workshop or 'admin'}-"
-            names = plan_usernames(prefix, count, usernames_with_prefix(session, prefix))
+            taken_names = usernames_with_prefix(session, prefix) | (hub_names or set())
+            names = plan_usernames(prefix, count, taken_names)
         credentials = create_accounts(
             session,
             usernames=names,

@@ -55,6 +55,7 @@ def main() -> None:
                     str(args.count),
                     "--format",
                     "csv",
+                    "--skip-hub-check",  # no hub in this benchmark
                     db_url=db_url,
                 )  # fmt: skip
             )

@@ -14,8 +14,10 @@ from hubtypes.db.queries.accounts import existing_usernames
 from hubtypes.db.schema import HEAD
 
 
-def hubtypes(*args, db_url=None):
+def hubtypes(*args, db_url=None, hub_check=False):
     cmd = [sys.executable, "-m", "hubtypes.cli", *args]
+    if args[:2] == ("accounts", "create") and not hub_check:
+        cmd.append("--skip-hub-check")  # no hub here (the hub check: test_caps_hub.py)
     if db_url:
         cmd += ["--db-url", db_url]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -143,3 +145,12 @@ def test_demo_without_proxy_says_how_to_install(tmp_path):
     )  # fmt: skip
     assert r.returncode == 2
     assert "npm install -g configurable-http-proxy" in r.stderr
+
+
+def test_without_a_hub_to_ask_accounts_are_refused_by_default(url):
+    r = hubtypes("accounts", "create", "--workshop", "py", "--count", "2", db_url=url,
+                 hub_check=True)  # fmt: skip
+    assert r.returncode == 2 and r.stdout == ""
+    assert "cannot ask the hub which names it already has" in r.stderr
+    assert "--skip-hub-check" in r.stderr and "--hub-api-url" in r.stderr
+    assert count_accounts(url) == 0

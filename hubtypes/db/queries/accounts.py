@@ -13,7 +13,7 @@ from hubtypes.access.codes import generate_code, hash_code
 from hubtypes.clock import as_utc, to_db
 from hubtypes.db.models import Account, Role, Workshop
 from hubtypes.db.queries.audit import audit
-from hubtypes.db.queries.logins import forget_failures, user_key
+from hubtypes.db.queries.logins import forget_name
 from hubtypes.db.queries.views import account_view as _view
 from hubtypes.db.queries.views import select_accounts
 from hubtypes.db.queries.workshops import require_workshop
@@ -193,7 +193,7 @@ def delete_account(session: Session, username: str, *, actor: str, now: datetime
     if view is None or account is None:
         return False
     session.delete(account)
-    forget_failures(session, user_key(username))
+    forget_name(session, username)
     audit(
         session,
         actor=actor,

@@ -38,6 +38,17 @@ _SET_COUNTER = (
     .values(failures=bindparam("n"), window_start=bindparam("since"))
 )
 _FORGET = delete(ThrottleEntry).where(ThrottleEntry.key == bindparam("key"))
+_FORGET_MANY = delete(ThrottleEntry).where(ThrottleEntry.key.in_(bindparam("keys", expanding=True)))
+# A write as the first statement of a login's transaction: on SQLite it takes the
+# database's write lock before anything is read (pysqlite begins the transaction at the
+# first write), on PostgreSQL it row-locks the counters that exist. Either way two logins
+# for one key cannot both read "4 failures" and both try; a counter that does not exist
+# yet is created by one of them and the other's insert fails and is retried.
+_LOCK_COUNTERS = (
+    update(ThrottleEntry)
+    .where(ThrottleEntry.key.in_(bindparam("keys", expanding=True)))
+    .values(failures=ThrottleEntry.failures)
+)
 _TOUCH = (
     update(Account)
     .where(Account.username == bindparam("name"))
@@ -46,11 +57,21 @@ _TOUCH = (
 
 
 def user_key(username: str) -> str:
-    return f"user:{username}"
+    """The counter of a name's failures from every address (see :mod:`hubtypes.access.throttle`)."""
+    return throttle.name_key(username)
 
 
 def ip_key(address: str) -> str:
-    return f"ip:{address}"
+    return throttle.address_key(address)
+
+
+def pair_key(username: str, address: str) -> str:
+    return throttle.pair_key(username, address)
+
+
+def lock_counters(db: Executor, keys: Sequence[str]) -> None:
+    """Hold these counters until the transaction ends (call before reading them)."""
+    db.execute(_LOCK_COUNTERS, {"keys": list(keys)})
 
 
 def account_for_login(db: Executor, username: str) -> tuple[AccountView, str] | None:
@@ -87,11 +108,34 @@ def forget_failures(db: Executor, key: str) -> None:
     db.execute(_FORGET, {"key": key})
 
 
-def record_login(db: Executor, username: str, now: datetime, *, clear_throttle: bool) -> None:
-    """A successful login: remember when, and (if it had any) forget this name's failures."""
+def forget_name(db: Executor, username: str) -> None:
+    """Forget a name's failures: its own counter and those per address (an account gone)."""
+    part = "/" + throttle.key_part(username)
+    db.execute(
+        delete(ThrottleEntry).where(
+            (ThrottleEntry.key == user_key(username))
+            | (
+                ThrottleEntry.key.startswith("pair:", autoescape=True)
+                & ThrottleEntry.key.endswith(part, autoescape=True)
+            )
+        )
+    )
+
+
+def record_login(
+    db: Executor,
+    username: str,
+    now: datetime,
+    *,
+    clear_throttle: bool,
+    forget: Sequence[str] = (),
+) -> None:
+    """A successful login: remember when, and (if it had any) forget this name's failures
+    (and the other counters in ``forget``, e.g. the name's from this address)."""
     db.execute(_TOUCH, {"name": username, "at": to_db(now)})
-    if clear_throttle:
-        forget_failures(db, user_key(username))
+    keys = [user_key(username), *forget] if clear_throttle else list(forget)
+    if keys:
+        db.execute(_FORGET_MANY, {"keys": keys})
 
 
 def prune_throttle(db: Executor, *, window: timedelta, now: datetime) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hubtypes.access.names import GroupNames, new_slug_problem
 from hubtypes.clock import as_utc, to_db
 from hubtypes.db.models import Account, Workshop
 from hubtypes.db.queries.audit import audit
@@ -57,11 +58,25 @@ def list_workshops(session: Session) -> list[tuple[WorkshopView, dict[str, int]]
 
 
 def create_workshop(
-    session: Session, data: WorkshopInput, *, created_by: str, now: datetime
+    session: Session,
+    data: WorkshopInput,
+    *,
+    created_by: str,
+    now: datetime,
+    groups: GroupNames | None = None,
 ) -> WorkshopView:
-    """Add a workshop (``data`` comes from :func:`hubtypes.inputs.check_workshop`)."""
+    """Add a workshop (``data`` comes from :func:`hubtypes.inputs.check_workshop`).
+
+    Its hub groups (``groups``' templates, default the defaults) must not share a name
+    with another workshop's: see :func:`hubtypes.access.names.new_slug_problem`.
+    """
     if get_workshop(session, data.slug) is not None:
         raise Conflict("slug", f"a workshop {data.slug!r} exists already; choose another slug")
+    groups = groups or GroupNames()
+    partners = list(groups.partners(data.slug))
+    existing = set(session.scalars(select(Workshop.slug).where(Workshop.slug.in_(partners))))
+    if problem := new_slug_problem(data.slug, groups, existing):
+        raise Conflict("slug", problem)
     workshop = Workshop(slug=data.slug, created_by=created_by, created_at=to_db(now))
     _set_fields(workshop, data)
     session.add(workshop)

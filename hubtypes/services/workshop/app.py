@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import timedelta
 from typing import Any
 
 from tornado import web
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Float, Integer, List, Unicode
+from traitlets import Bool, Float, Integer, List, TraitError, Unicode, validate
 
-from hubtypes.access.names import INSTRUCTORS_GROUP, WORKSHOP_GROUP, GroupNames
+from hubtypes.access.names import (
+    INSTRUCTORS_GROUP,
+    WORKSHOP_GROUP,
+    GroupNames,
+    template_problem,
+)
 from hubtypes.clock import utcnow
 from hubtypes.db.database import HubTypesDatabase
 from hubtypes.hub.client import HubAPI
+from hubtypes.inputs import Caps
 from hubtypes.services.base import HubServiceApp
 from hubtypes.services.workshop.hub_config import SERVICE_NAME
 from hubtypes.services.workshop.operations import Operations
@@ -86,6 +93,88 @@ class WorkshopService(HubServiceApp):
         help="""The hub group of a workshop's instructors. Must match
         ``c.WorkshopAuthenticator.instructors_group``. Default ``workshop-{slug}-instructors``.""",
     ).tag(config=True)
+    # --- what instructors may set (admins are not capped) ---------------------------
+    max_workshop_days = Float(
+        14.0,
+        help="""The longest workshop (from opening to lock time), in days, an instructor
+        may set when changing their workshop's dates. 0: no cap. A workshop an admin
+        made longer keeps its length. Default 14.""",
+    ).tag(config=True)
+    max_grace_days = Float(
+        30.0,
+        help="""The longest grace period (from lock time to purge), in days, an instructor
+        may set: they cannot keep a workshop's accounts and data around indefinitely
+        (e.g. a purge date in 2099). 0: no cap. Default 30.""",
+    ).tag(config=True)
+    purge_notice_hours = Float(
+        24.0,
+        help="""The earliest purge an instructor may set, in hours from now: moving the
+        purge date sooner than this (which would delete the workshop's accounts and
+        homes then) is an admin action, recorded in the audit log as
+        ``workshop.purge_advanced``. At least 1. Default 24.""",
+    ).tag(config=True)
+    instructors_may_add_instructors = Bool(
+        True,
+        help="""Whether an instructor may create instructor accounts in their workshop
+        (default True); False leaves that to admins.""",
+    ).tag(config=True)
+    instructors_may_exceed_caps = Bool(
+        False,
+        help="""Whether instructors may set a workshop longer than `max_workshop_days` or
+        a grace period longer than `max_grace_days` (default False). The purge notice
+        always applies.""",
+    ).tag(config=True)
+
+    @validate("max_workshop_days", "max_grace_days")
+    def _check_cap(self, proposal: Any) -> float:
+        if proposal["value"] < 0:
+            name = proposal["trait"].name
+            raise TraitError(f"c.WorkshopService.{name} must be 0 (no cap) or more days")
+        return float(proposal["value"])
+
+    @validate("purge_notice_hours")
+    def _check_notice(self, proposal: Any) -> float:
+        if proposal["value"] < 1:
+            raise TraitError(
+                "c.WorkshopService.purge_notice_hours must be at least 1: an instructor must "
+                "never be able to purge a workshop at once"
+            )
+        return float(proposal["value"])
+
+    @validate("workshop_group", "instructors_group")
+    def _check_group_template(self, proposal: Any) -> str:
+        if problem := template_problem(proposal["value"]):
+            raise TraitError(f"c.WorkshopService.{proposal['trait'].name}: {problem}")
+        return str(proposal["value"])
+
+    def initialize(self, argv: Any = None) -> None:
+        """Load config; a bad cap or group template stops the service now, in one line."""
+        try:
+            super().initialize(argv)
+            if not self.generate_config:
+                self.group_names()
+        except TraitError as e:
+            self.log.critical(str(e))
+            self.exit(1)
+
+    def caps(self) -> Caps:
+        def days(value: float) -> timedelta | None:
+            return timedelta(days=value) if value > 0 else None
+
+        return Caps(
+            max_length=days(self.max_workshop_days),
+            max_grace=days(self.max_grace_days),
+            purge_notice=timedelta(hours=self.purge_notice_hours),
+            may_exceed=self.instructors_may_exceed_caps,
+            instructors_add_instructors=self.instructors_may_add_instructors,
+        )
+
+    def group_names(self) -> GroupNames:
+        try:
+            return GroupNames(self.workshop_group, self.instructors_group)
+        except ValueError as e:
+            raise TraitError(f"c.WorkshopService.workshop_group/instructors_group: {e}") from None
+
     extra_template_paths = List(
         Unicode(),
         help="""Directories searched for page templates before hubtypes' and the hub's own,
@@ -112,8 +201,7 @@ class WorkshopService(HubServiceApp):
             max_clients=self.concurrency + self.stop_concurrency + 4,
             timeout=max(60.0, self.stop_timeout),
         )
-        groups = GroupNames(self.workshop_group, self.instructors_group)
-        ops = Operations(db, hub, self.clock, groups)
+        ops = Operations(db, hub, self.clock, self.group_names(), self.caps())
         resets = Resets(
             ops,
             concurrency=self.concurrency,

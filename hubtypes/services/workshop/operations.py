@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from hubtypes.access.names import GroupNames
@@ -25,7 +26,7 @@ from hubtypes.db.queries.accounts import (
     update_account,
     usernames_with_prefix,
 )
-from hubtypes.db.queries.audit import select_audit, workshop_events
+from hubtypes.db.queries.audit import audit, select_audit, workshop_events
 from hubtypes.db.queries.resets import purged_workshops
 from hubtypes.db.queries.workshops import (
     create_workshop,
@@ -37,6 +38,9 @@ from hubtypes.db.queries.workshops import (
 from hubtypes.errors import Conflict, Forbidden, InputError
 from hubtypes.hub.client import HubAPI, HubAPIError
 from hubtypes.inputs import (
+    Caps,
+    WorkshopInput,
+    check_caps,
     check_expiry,
     check_names_or_count,
     check_usernames,
@@ -62,6 +66,7 @@ class Operations:
     hub: HubAPI
     clock: Clock
     groups: GroupNames = field(default_factory=GroupNames)
+    caps: Caps = field(default_factory=Caps)
     _written: dict[str, dict[str, Any]] = field(default_factory=dict)
     _group_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -129,9 +134,12 @@ class Operations:
             now,
         )
         instructors = _names(body.get("instructors"), "instructors")
+        # like account creation: a name the hub already has must never get a code
+        if instructors and (taken_in_hub := await self._hub_has(instructors)):
+            raise InputError("instructors", f"already hub users: {', '.join(taken_in_hub)}")
 
         def write(session: Any) -> tuple[WorkshopView, list[NewCredential]]:
-            view = create_workshop(session, data, created_by=who.name, now=now)
+            view = create_workshop(session, data, created_by=who.name, now=now, groups=self.groups)
             creds = []
             if instructors:
                 creds = create_accounts(
@@ -168,6 +176,23 @@ class Operations:
                 _text(body, "delete_after", current.delete_after.isoformat()),
                 now,
             )
+            before = WorkshopInput(
+                slug, current.title, current.starts_at, current.ends_at, current.delete_after
+            )
+            if check_caps(before, data, self.caps, now, admin=who.is_admin):
+                # an admin purging sooner than instructors may: its own audit entry
+                moved = [before.delete_after.isoformat(), data.delete_after.isoformat()]
+                notice = self.caps.purge_notice / timedelta(hours=1)
+                details = {"delete_after": moved, "notice_hours": notice}
+                audit(
+                    session,
+                    actor=who.name,
+                    action="workshop.purge_advanced",
+                    target=slug,
+                    now=now,
+                    details=details,
+                )
+                log.info(f"{who.name} moved workshop {slug!r}'s purge inside the notice period")
             return update_workshop(session, data, actor=who.name, now=now)
 
         view = await self.tx(write)
@@ -228,6 +253,16 @@ class Operations:
         if role_name not in ("participant", "instructor"):
             raise InputError("role", "use participant or instructor")
         role = Role(role_name)
+        if (
+            role is Role.instructor
+            and not who.is_admin
+            and not self.caps.instructors_add_instructors
+        ):
+            raise Forbidden(
+                "only admins may add instructors on this hub "
+                "(c.WorkshopService.instructors_may_add_instructors)",
+                field="role",
+            )
         expires = parse_when(str(body["expires"]), "expires", now) if body.get("expires") else None
         usernames = _names(body.get("usernames"), "usernames")
         count = check_names_or_count(usernames, body.get("count"))

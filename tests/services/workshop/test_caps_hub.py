@@ -1,0 +1,145 @@
+"""Instructors' powers capped, codes only for names the hub does not have, and group
+names that cannot collide: against a real hub with the workshop service."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import svchub
+from realhub import free_port
+
+from hubtypes.db.database import Database
+from hubtypes.db.queries.audit import select_audit
+
+pytestmark = pytest.mark.hub
+
+
+def audit_actions(sh: svchub.ServiceHub, target: str) -> list[str]:
+    db = Database(sh.db_url)
+    with db.session() as s:
+        actions = [e.action for e in s.scalars(select_audit(target=target))]
+    db.dispose()
+    return actions
+
+
+def test_an_instructor_cannot_purge_their_workshop_or_keep_it_forever(real_hub_factory, tmp_path):
+    sh = svchub.start(real_hub_factory, tmp_path)
+    sh.workshop("a", ends="+2d", purge="+9d")
+    sh.accounts("--workshop", "a", "--role", "instructor", "--usernames", "teach-a")
+    sh.login("teach-a")
+    teach = sh.token("teach-a")
+
+    refused = [
+        # the finding: lock in 2 s and purge in 3 s, which the lifecycle carried out
+        ({"ends": "+2s", "delete_after": "+3s"}, "delete-after", "no sooner than 24 hours"),
+        ({"delete_after": "+23h", "ends": "+22h"}, "delete-after", "purge_notice_hours"),
+        ({"delete_after": "2099-01-01"}, "delete-after", "max_grace_days"),
+        ({"ends": "+30d", "delete_after": "+31d"}, "ends", "max_workshop_days"),
+    ]
+    for body, field, fragment in refused:
+        r = sh.call("PATCH", "workshops/a", teach, json=body)
+        assert r.status_code == 400, (body, r.status_code, r.text)
+        assert r.json()["field"] == field and fragment in r.json()["message"], r.text
+    # nothing changed
+    workshop = sh.call("GET", "workshops/a", teach).json()
+    assert workshop["delete_after"] > workshop["ends_at"] and "2099" not in workshop["delete_after"]
+    # within the caps, the instructor may move the dates
+    r = sh.call("PATCH", "workshops/a", teach, json={"ends": "+5d", "delete_after": "+20d"})
+    assert r.status_code == 200, r.text
+
+    # an admin may purge sooner than the notice: allowed, and audited as such
+    r = sh.call("PATCH", "workshops/a", json={"ends": "+1h", "delete_after": "+2h"})
+    assert r.status_code == 200, r.text
+    assert "workshop.purge_advanced" in audit_actions(sh, "a")
+    assert audit_actions(sh, "a").count("workshop.purge_advanced") == 1
+
+
+def test_no_route_issues_a_code_for_a_name_the_hub_has(real_hub_factory, tmp_path):
+    # an admin the hub knows from its config (the test's service may not make admins)
+    sh = start_with(real_hub_factory, tmp_path, "c.Authenticator.admin_users = {'root-admin'}")
+    assert sh.hub.api("GET", "/users/root-admin").json()["admin"] is True
+    assert sh.hub.api("POST", "/users/carol").status_code == 201  # a community user
+    body = {"slug": "a", "title": "A", "starts": "+0s", "ends": "+1d", "delete_after": "+2d"}
+
+    # workshop creation with instructors: refused, and nothing created
+    for name in ("carol", "root-admin"):
+        r = sh.call("POST", "workshops", json={**body, "instructors": [name]})
+        assert r.status_code == 400, r.text
+        assert r.json()["field"] == "instructors" and name in r.json()["message"]
+        assert "credentials" not in r.json()
+    assert sh.call("GET", "workshops/a").status_code == 404
+
+    # the database route, asking the real hub
+    sh.workshop("w")
+    for name in ("carol", "root-admin"):
+        r = cli(sh, "accounts", "create", "--workshop", "w", "--usernames", f"ann,{name}",
+                "--hub-api-url", sh.hub.url + "hub/api", "--token", sh.hub.admin_token)  # fmt: skip
+        assert r.returncode == 2 and r.stdout == "", r.stdout
+        assert f"--usernames: already hub users: {name}" in r.stderr
+    # numbered names step over hub users of the same pattern
+    assert sh.hub.api("POST", "/users/w-001").status_code == 201
+    assert sh.accounts("--workshop", "w", "--count", "2") == ["w-002", "w-003"]
+    # another workshop's account is refused too
+    r = cli(sh, "accounts", "create", "--workshop", "w", "--usernames", "w-002",
+            "--hub-api-url", sh.hub.url + "hub/api", "--token", sh.hub.admin_token)  # fmt: skip
+    assert r.returncode == 2 and "already exist: w-002" in r.stderr
+
+    # a hub it cannot ask: refused by default, naming the way out
+    unreachable = f"http://127.0.0.1:{free_port()}/hub/api"
+    r = cli(sh, "accounts", "create", "--workshop", "w", "--usernames", "zed",
+            "--hub-api-url", unreachable, "--token", "x")  # fmt: skip
+    assert r.returncode == 2 and "cannot ask the hub" in r.stderr and "--skip-hub-check" in r.stderr
+    # a token that cannot list every user would make taken names look free: refused
+    sh.login("w-002")
+    narrow = sh.token("w-002")
+    r = cli(sh, "accounts", "create", "--workshop", "w", "--usernames", "carol",
+            "--hub-api-url", sh.hub.url + "hub/api", "--token", narrow)  # fmt: skip
+    assert r.returncode == 2 and "list:users" in r.stderr
+    # the explicit override is the operator's call
+    r = cli(sh, "accounts", "create", "--workshop", "w", "--usernames", "zed", "--skip-hub-check")
+    assert r.returncode == 0, r.stderr
+    # and carol never got a code: nobody can log in as her
+    users = {u["name"]: u for u in sh.hub.api("GET", "/users").json()}
+    assert users["root-admin"]["admin"] is True
+    assert sh.call("GET", "workshops/w/accounts").json()["accounts"] and not any(
+        a["username"] in ("carol", "root-admin")
+        for a in sh.call("GET", "workshops/w/accounts").json()["accounts"]
+    )
+
+
+def test_workshop_and_instructor_groups_never_collide(real_hub_factory, tmp_path):
+    sh = svchub.start(real_hub_factory, tmp_path)
+    body = {"title": "GC", "starts": "+0s", "ends": "+1d", "delete_after": "+2d"}
+    assert sh.call("POST", "workshops", json={**body, "slug": "gc"}).status_code == 201
+    r = sh.call("POST", "workshops", json={**body, "slug": "gc-instructors"})
+    assert r.status_code == 409 and r.json()["field"] == "slug", r.text
+    assert "reserved" in r.json()["message"]
+    # gc's instructors group keeps its properties
+    group = sh.hub.api("GET", "/groups/workshop-gc-instructors").json()
+    assert group["properties"]["instructors"] is True
+    assert group["properties"]["workshop"] == "gc" and group["properties"]["title"] == "GC"
+    # the command line refuses it the same way
+    r = cli(sh, "workshop", "create", "gc-instructors", "--starts", "+0s", "--ends", "+1d",
+            "--delete-after", "+2d")  # fmt: skip
+    assert r.returncode == 2 and r.stderr.startswith("hubtypes: error: --slug:"), r.stderr
+    assert sh.call("GET", "workshops/gc-instructors").status_code == 404
+
+
+def start_with(factory, tmp_path, extra: str) -> svchub.ServiceHub:
+    """svchub.start, with ``extra`` config for the hub."""
+    db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
+    homes = tmp_path / "homes"
+    homes.mkdir(exist_ok=True)
+    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
+                   check=True, capture_output=True)  # fmt: skip
+    hub = factory(svchub.ServiceHub.config(db_url, homes) + extra + "\n")
+    sh = svchub.ServiceHub(hub, db_url, tmp_path)
+    sh.wait_service()
+    return sh
+
+
+def cli(sh: svchub.ServiceHub, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "hubtypes.cli", *args, "--db-url", sh.db_url]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
