@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     alist.add_argument("--workshop", help="workshop slug (omit for hub-wide admin accounts)")
     _route_args(alist)
 
+    from hubtypes.cli.grants import add_parser as add_grants_parser
+
+    add_grants_parser(commands, _route_args)
+
     demo = commands.add_parser("demo", help="run a complete local workshop hub")
     demo.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (%(default)s)")
     demo.add_argument(
