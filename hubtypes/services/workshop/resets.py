@@ -162,7 +162,8 @@ class Resets:
 
         try:
             await self.ops.tx(disable_accounts, names)  # again: resuming is idempotent
-            present = await self.hub_users(names)
+            # hub_users(()) means every user: a plan that deletes nobody must touch nobody
+            present = await self.hub_users(names) if names else {}
             progress["deleted"] = len(names) - len(
                 set(present) | await self.ops.tx(existing_usernames, names)
             )
