@@ -11,7 +11,13 @@ functions of a :class:`GrantView` and ``now``:
 - which of a user's servers is the workshop's (:func:`workshop_account_for_server`): a
   guest's every server; a community member's ``workshop-<slug>`` named server only;
 - how a typed identity becomes the hub's name (:func:`normalize_identity`), the same way
-  the hub's default ``normalize_username`` does it (strip, lowercase).
+  the hub's default ``normalize_username`` does it (strip, lowercase);
+- the groups an instructor's login carries (:func:`with_instructors_group`).
+
+A grant has a role, as an access-code account has: ``participant`` (the default) or
+``instructor``. An instructor is staff, as with accounts (:mod:`hubtypes.access.expiry`):
+they may log in before the workshop opens and after its lock, until the purge or their
+grant's own end, and they manage the workshop in the workshop service.
 
 The lock and purge decisions over many grants are in :mod:`hubtypes.lifecycle.grants`.
 """
@@ -33,6 +39,7 @@ from hubtypes.records import AccountView, WorkshopView
 WORKSHOP_SERVER_PREFIX = "workshop-"
 MAX_IDENTITY = 255  # the column's length
 MAX_GRANTS = 10_000  # one request or roster
+GRANT_ROLES = ("participant", "instructor")
 
 
 class Standing(str, enum.Enum):
@@ -53,13 +60,14 @@ class GrantView:
     locked_at: datetime | None = None  # when the service locked it (servers, tokens)
     created_at: datetime | None = None
     created_by: str = ""
+    role: str = "participant"  # or "instructor" (GRANT_ROLES)
 
 
 def as_account(grant: GrantView) -> AccountView:
     """The grant as a participant account: the same dates and messages as access codes."""
     return AccountView(
         username=grant.identity,
-        role="participant",
+        role=grant.role,
         workshop=grant.workshop,
         expires_at=grant.expires_at,
         last_login_at=grant.last_login_at,
@@ -123,6 +131,24 @@ def workshop_account_for_server(grant: GrantView | None, server_name: str) -> Ac
     if grant is None or not is_workshop_server(grant, server_name):
         return None
     return as_account(grant)
+
+
+def check_role(value: object) -> str:
+    """A grant's role from a request; :class:`InputError` naming the field otherwise."""
+    role = "participant" if value in (None, "") else value
+    if role not in GRANT_ROLES:
+        raise InputError("role", f"{value!r} is not a grant role; use participant or instructor")
+    return str(role)
+
+
+def with_instructors_group(groups: Iterable[str], group: str, instructor: bool) -> list[str]:
+    """``groups`` with ``group`` (the service's instructors group) iff ``instructor``.
+
+    The group mirrors hubtypes' database at each login: whoever instructs a workshop
+    (an instructor grant or account) is in it, nobody else, whatever was there before.
+    """
+    kept = [g for g in groups if g != group]
+    return [*kept, group] if instructor else kept
 
 
 # --- identities as people type them -------------------------------------------------
@@ -264,6 +290,7 @@ def grant_refusals(
 
 
 __all__ = [
+    "GRANT_ROLES",
     "GrantRefusal",
     "GrantView",
     "Identity",
@@ -274,6 +301,7 @@ __all__ = [
     "WORKSHOP_SERVER_PREFIX",
     "as_account",
     "check_identities",
+    "check_role",
     "grant_refusals",
     "grant_status",
     "is_workshop_server",
@@ -282,5 +310,6 @@ __all__ = [
     "normalize_identity",
     "parse_roster",
     "workshop_account_for_server",
+    "with_instructors_group",
     "workshop_server_name",
 ]

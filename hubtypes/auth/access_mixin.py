@@ -23,6 +23,15 @@ How it fits the flows it extends (read from their source):
   grant created their hub user: such a name is taken out of ``allowed_users`` again,
   unless the operator's configuration had put it there.
 
+- ``run_post_auth_hook`` (JupyterHub: runs ``post_auth_hook`` after ``check_allowed``) then
+  puts whoever instructs a workshop in hubtypes' database (an instructor grant) in the
+  ``hubtypes-instructors`` group, whose role (loaded by 30-hubtypes-workshop-service.py)
+  gives the workshop service's instruct scope, and takes everyone else out of it. With
+  ``manage_groups`` the group goes into the auth model's ``groups`` (the hub syncs them,
+  jupyterhub/handlers/base.py ``auth_to_user``); without, the hub's ``User.sync_groups``
+  changes that one group and leaves the others (an admin's) as they are. A user the login
+  is creating gets it in ``add_user``, which the hub calls once it has made them.
+
 The grant's standing (community or guest) is recorded at each login; the workshop service
 and the spawner read it from hubtypes' database.
 """
@@ -45,11 +54,14 @@ from hubtypes.access.grants import (
     grant_status,
     keeps_session,
     login_decision,
+    with_instructors_group,
     workshop_server_name,
 )
+from hubtypes.access.names import SERVICE_INSTRUCTORS_GROUP
 from hubtypes.clock import as_utc, human, utcnow
 from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
 from hubtypes.db.queries import grants as queries
+from hubtypes.db.queries.accounts import instructed_workshops
 
 
 class WorkshopAccessMixin(LoggingConfigurable):
@@ -77,6 +89,8 @@ class WorkshopAccessMixin(LoggingConfigurable):
         except DatabaseError as e:
             self.log.critical(str(e))
             sys.exit(1)
+        # instructors whose login is creating their hub user (add_user puts them in the group)
+        self._new_instructors: set[str] = set()
         template_vars = getattr(self.parent, "template_vars", None)
         if isinstance(template_vars, dict):
             # called with the user when a page renders (jupyterhub/handlers/base.py)
@@ -98,6 +112,10 @@ class WorkshopAccessMixin(LoggingConfigurable):
     def _guests(self) -> set[str]:
         with self.grants_database.connection() as conn:
             return queries.guests(conn)
+
+    def _instructs(self, name: str) -> bool:
+        with self.grants_database.session() as session:
+            return bool(instructed_workshops(session, name))
 
     # --- the flows -------------------------------------------------------------------
 
@@ -130,9 +148,44 @@ class WorkshopAccessMixin(LoggingConfigurable):
                 return False
         return await maybe_future(super().refresh_user(user, handler, **kwargs))  # type: ignore[misc]
 
+    async def run_post_auth_hook(self, handler: Any, authentication: dict) -> dict:
+        authentication = await maybe_future(
+            super().run_post_auth_hook(handler, authentication)  # type: ignore[misc]
+        )
+        if not self.allow_workshop_grants or not authentication:
+            return authentication
+        name = authentication["name"]
+        instructor = await asyncio.to_thread(self._instructs, name)
+        groups = authentication.get("groups")
+        if getattr(self, "manage_groups", False) and groups is not None:
+            authentication["groups"] = with_instructors_group(
+                groups, SERVICE_INSTRUCTORS_GROUP, instructor
+            )
+            return authentication
+        user = handler.find_user(name) if handler is not None else None
+        if user is None:
+            if instructor:
+                self._new_instructors.add(name)  # the hub makes the user next: add_user
+        else:
+            self._sync_instructors_group(user, instructor)
+        return authentication
+
+    def _sync_instructors_group(self, user: Any, instructor: bool) -> None:
+        """Only the instructors group changes; the user's other groups stay as they are."""
+        current = [g.name for g in user.groups]
+        wanted = with_instructors_group(current, SERVICE_INSTRUCTORS_GROUP, instructor)
+        if set(wanted) != set(current):
+            self.log.info(
+                f"{user.name} {'instructs' if instructor else 'no longer instructs'} a workshop"
+            )
+            user.sync_groups(wanted)
+
     async def add_user(self, user: Any) -> None:
         configured = user.name in self.allowed_users  # type: ignore[attr-defined]
         await maybe_future(super().add_user(user))  # type: ignore[misc]
+        if user.name in self._new_instructors:
+            self._new_instructors.discard(user.name)
+            self._sync_instructors_group(user, True)
         if configured or user.name not in self.allowed_users:  # type: ignore[attr-defined]
             return
         if user.name in await asyncio.to_thread(self._guests):

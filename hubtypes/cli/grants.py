@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hubtypes.access.grants import (
+    GRANT_ROLES,
     IdentityKind,
     IdentityRules,
     check_identities,
@@ -28,7 +29,7 @@ from hubtypes.errors import Conflict, InputError
 from hubtypes.hub.client import quote_name
 
 ACTOR = "cli"
-COLUMNS = ["identity", "status", "standing", "server", "expires_at", "last_login_at"]
+COLUMNS = ["identity", "role", "status", "standing", "server", "expires_at", "last_login_at"]
 
 
 def add_parser(commands: Any, route_args: Any) -> None:
@@ -40,6 +41,12 @@ def add_parser(commands: Any, route_args: Any) -> None:
     add.add_argument("identities", nargs="*", help="logins or emails, as the hub names people")
     add.add_argument("--roster", help="a CSV with an identity/username/login/github/email column")
     add.add_argument("--expires", help="the grants' own end (default: the workshop's lock)")
+    add.add_argument(
+        "--role",
+        choices=list(GRANT_ROLES),
+        default="participant",
+        help="instructors manage the workshop in the service (%(default)s)",
+    )
     add.add_argument(
         "--kind",
         choices=[k.value for k in IdentityKind],
@@ -104,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
         if refusals:
             raise Conflict("identities", "; ".join(f"{r.identity} {r.message}" for r in refusals))
         added, already = queries.add_grants(
-            session, args.workshop, identities, expires_at=expires, actor=ACTOR, now=now
-        )
+            session, args.workshop, identities, expires_at=expires, actor=ACTOR, now=now,
+            role=args.role,
+        )  # fmt: skip
         grants = [grant_json(g, now) for g in queries.list_grants(session, args.workshop)]
     _report(added, already, [(i.given, i.name, i.notes) for i in identities if i.notes])
     _print(grants)
@@ -127,7 +135,7 @@ async def _remote(args: argparse.Namespace) -> int:
     raws = _raws(args)
     if not raws:
         raise CliError("identities: give logins or emails, or --roster FILE")
-    body: dict[str, Any] = {"identities": raws}
+    body: dict[str, Any] = {"identities": raws, "role": args.role}
     if args.expires:
         body["expires"] = args.expires
     result = await service.call("POST", base, body)

@@ -159,7 +159,8 @@ class Grant(Base):
 
     ``standing`` is what the base authenticator said at the identity's last login:
     ``community`` (it allows them on its own), ``guest`` (only the grant does), or empty
-    (not seen yet). One workshop per identity.
+    (not seen yet). ``role``: ``participant`` or ``instructor`` (who manages the workshop
+    in the service, as an instructor account does). One workshop per identity.
     """
 
     __tablename__ = "hubtypes_grants"
@@ -170,6 +171,7 @@ class Grant(Base):
         ForeignKey("hubtypes_workshops.id", ondelete="CASCADE"), nullable=False, index=True
     )
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default="participant")
     standing: Mapped[str] = mapped_column(String(16), nullable=False, default="")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     locked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

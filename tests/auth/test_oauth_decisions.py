@@ -14,11 +14,13 @@ from hubtypes.access.grants import (
     IdentityRules,
     Standing,
     check_identities,
+    check_role,
     grant_refusals,
     keeps_session,
     login_decision,
     normalize_identity,
     parse_roster,
+    with_instructors_group,
     workshop_account_for_server,
 )
 from hubtypes.errors import InputError
@@ -214,3 +216,61 @@ def test_lock_step(standing, running, stop, tokens):
 )
 def test_purge_step(standing, hub_user, admin, servers, step):
     assert purge_step(grant(standing), hub_user=hub_user, admin=admin, servers=servers) is step
+
+
+@pytest.mark.parametrize(
+    "now, expires, allowed, keeps",
+    [
+        (BEFORE, None, True, True),  # staff: before the opening (to prepare)
+        (DURING, None, True, True),
+        (LOCKED, None, True, True),  # and after the lock (to extend a participant)
+        (PURGE, None, True, True),  # until the lifecycle purges the grant
+        (DURING, T0 + 2 * H, True, True),
+        (LOCKED, T0 + 2 * H, False, False),  # only their grant's own end locks them
+    ],
+)
+def test_an_instructor_guest_is_staff(now, expires, allowed, keeps):
+    g = grant(Standing.guest, role="instructor", expires_at=expires)
+    assert login_decision(False, g, now).allowed is allowed
+    assert keeps_session(g, now) is keeps
+
+
+def test_instructor_grants_lock_only_at_their_own_end_and_purge_with_the_workshop():
+    teach = GrantView("teach", PY, standing=Standing.guest, role="instructor")
+    ends = GrantView("ends", PY, standing=Standing.guest, role="instructor", expires_at=T0)
+    actions = grant_actions([teach, ends], LOCKED)
+    assert [g.identity for g in actions.lock] == ["ends"] and not actions.purge
+    assert [g.identity for g in grant_actions([teach], PURGE).purge] == ["teach"]
+
+
+@pytest.mark.parametrize(
+    "value, role",
+    [(None, "participant"), ("", "participant"), ("participant", "participant"),
+     ("instructor", "instructor")],
+)  # fmt: skip
+def test_check_role(value, role):
+    assert check_role(value) == role
+
+
+@pytest.mark.parametrize("value", ["admin", "Instructor", 1, ["instructor"]])
+def test_check_role_refuses(value):
+    with pytest.raises(InputError) as e:
+        check_role(value)
+    assert e.value.field == "role" and "participant or instructor" in e.value.message
+
+
+G = "hubtypes-instructors"
+
+
+@pytest.mark.parametrize(
+    "groups, instructor, result",
+    [
+        ([], True, [G]),
+        (["team-a"], True, ["team-a", G]),
+        (["team-a", G], True, ["team-a", G]),  # already there: once
+        (["team-a", G], False, ["team-a"]),  # no longer instructs: out, the rest kept
+        ([], False, []),
+    ],
+)
+def test_with_instructors_group(groups, instructor, result):
+    assert with_instructors_group(groups, G, instructor) == result

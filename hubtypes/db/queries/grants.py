@@ -20,6 +20,7 @@ from hubtypes.errors import NotFound
 _COLUMNS = (
     Grant.identity,
     Grant.expires_at,
+    Grant.role,
     Grant.standing,
     Grant.last_login_at,
     Grant.locked_at,
@@ -31,6 +32,13 @@ _COLUMNS = (
     Workshop.ends_at,
     Workshop.delete_after,
 )
+
+
+class Keep:
+    """update_grant's "leave this as it is" (None means clear)."""
+
+
+KEEP = Keep()
 
 
 def _select() -> Select[Any]:
@@ -53,6 +61,7 @@ def _view(row: Any) -> GrantView:
         locked_at=aware(row.locked_at),
         created_at=aware(row.created_at),
         created_by=row.created_by,
+        role=row.role,
     )
 
 
@@ -94,8 +103,10 @@ def add_grants(
     expires_at: datetime | None,
     actor: str,
     now: datetime,
+    role: str = "participant",
 ) -> tuple[list[str], list[str]]:
-    """Grant workshop ``slug`` to ``identities`` (already checked); (added, already there)."""
+    """Grant workshop ``slug`` to ``identities`` (already checked) with ``role``;
+    (added, already there: those keep their grant as it is)."""
     workshop = require_workshop(session, slug)
     names = [i.name for i in identities]
     present = set(granted_workshops(session, names))
@@ -106,6 +117,7 @@ def add_grants(
                 "identity": name,
                 "workshop_id": workshop.id,
                 "expires_at": to_db(expires_at) if expires_at else None,
+                "role": role,
                 "standing": "",
                 "created_at": to_db(now),
                 "created_by": actor,
@@ -120,7 +132,8 @@ def add_grants(
         action="grants.add",
         target=slug,
         now=now,
-        details={"identities": added, "normalised": changed, "already": sorted(present)},
+        details={"identities": added, "role": role, "normalised": changed,
+                 "already": sorted(present)},  # fmt: skip
     )
     return added, sorted(present)
 
@@ -140,16 +153,22 @@ def update_grant(
     slug: str,
     identity: str,
     *,
-    expires_at: datetime | None,
+    expires_at: datetime | None | Keep = KEEP,
+    role: str | None = None,
     actor: str,
     now: datetime,
 ) -> GrantView:
-    """Set (or with None clear) one grant's own lock time."""
+    """Set (or with None clear) one grant's own lock time, and/or change its role."""
     grant = _require(session, slug, identity)
-    grant.expires_at = to_db(expires_at) if expires_at else None
-    when = as_utc(expires_at).isoformat() if expires_at else None
+    details: dict[str, Any] = {"workshop": slug}
+    if not isinstance(expires_at, Keep):
+        grant.expires_at = to_db(expires_at) if expires_at else None
+        details["expires_at"] = as_utc(expires_at).isoformat() if expires_at else None
+    if role is not None:
+        grant.role = role
+        details["role"] = role
     audit(session, actor=actor, action="grant.update", target=identity, now=now,
-          details={"workshop": slug, "expires_at": when})  # fmt: skip
+          details=details)  # fmt: skip
     session.flush()
     view = grant_for(session, identity)
     assert view is not None
@@ -202,6 +221,7 @@ def set_locked(session: Session, identities: Sequence[str], now: datetime | None
 
 
 __all__ = [
+    "KEEP",
     "account_names",
     "add_grants",
     "delete_grant",

@@ -2,8 +2,10 @@
 
 Grants name identities another authenticator logs in (see
 :mod:`hubtypes.auth.access_mixin`). Instructors manage the grants of the workshops they
-instruct with the same rights as its accounts (``create-accounts`` to add,
-``update-account`` to change or remove, ``view`` to list). The lifecycle pass locks and
+instruct with the same rights as its accounts (``create-accounts`` to add, participants
+or co-instructors, ``update-account`` to change or remove, ``view`` to list). An
+instructor grant makes its identity an instructor of the workshop, as an instructor
+account does. The lifecycle pass locks and
 purges grants as :mod:`hubtypes.lifecycle.grants` decides; a community member's default
 server, home and tokens are never touched.
 """
@@ -27,6 +29,7 @@ from hubtypes.access.grants import (
     IdentityRules,
     Standing,
     check_identities,
+    check_role,
     grant_refusals,
     grant_status,
     parse_roster,
@@ -81,6 +84,7 @@ def grant_json(grant: GrantView, now: datetime) -> dict[str, Any]:
     return {
         "identity": grant.identity,
         "workshop": grant.workshop.slug,
+        "role": grant.role,
         "status": status.state.value,
         "standing": grant.standing.value or "not-seen",
         # the server the workshop runs in: a guest's default one, else its own named one
@@ -112,6 +116,7 @@ class Grants:
         raws = _identities(body)
         identities = check_identities(raws, self.rules)
         expires = parse_when(str(body["expires"]), "expires", now) if body.get("expires") else None
+        role = check_role(body.get("role"))
         names = [i.name for i in identities]
         models = await self.ops.hub.map(self.ops.hub.user, names)
         admins = []
@@ -136,11 +141,11 @@ class Grants:
                     "identities", "; ".join(f"{r.identity} {r.message}" for r in refusals)
                 )
             return queries.add_grants(
-                session, slug, identities, expires_at=expires, actor=who.name, now=now
+                session, slug, identities, expires_at=expires, actor=who.name, now=now, role=role
             )
 
         added, already = await self.ops.tx(write)
-        log.info(f"Workshop {slug!r}: {who.name} granted {len(added)} identities")
+        log.info(f"Workshop {slug!r}: {who.name} granted {len(added)} identities as {role}")
         return {
             "added": added,
             "already": already,
@@ -157,14 +162,20 @@ class Grants:
     ) -> dict[str, Any]:
         await self.ops.authorize(who, Action.update_account, slug)
         now = self.ops.clock()
-        if "expires" not in body:
-            raise InputError("expires", "give the grant's own end (a date, +2h, or null)")
-        expires = parse_when(str(body["expires"]), "expires", now) if body["expires"] else None
+        if "expires" not in body and "role" not in body:
+            raise InputError(
+                "expires", "give the grant's own end (a date, +2h, or null) and/or its role"
+            )
+        expires: Any = queries.KEEP
+        if "expires" in body:
+            expires = parse_when(str(body["expires"]), "expires", now) if body["expires"] else None
+        role = check_role(body["role"]) if "role" in body else None
 
         def write(session: Any) -> GrantView:
-            check_expiry(expires, find_workshop(session, slug).delete_after, now)
+            if expires is not queries.KEEP:
+                check_expiry(expires, find_workshop(session, slug).delete_after, now)
             return queries.update_grant(
-                session, slug, identity, expires_at=expires, actor=who.name, now=now
+                session, slug, identity, expires_at=expires, role=role, actor=who.name, now=now
             )
 
         return grant_json(await self.ops.tx(write), now)

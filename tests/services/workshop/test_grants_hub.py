@@ -18,83 +18,19 @@ workshop's dates into the past in hubtypes' database; nothing else is faked.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+import grantshub
 import pytest
-import requests
 import svchub
-from oauth_provider import OAuthProvider
-from sqlalchemy import create_engine, text
+from grantshub import move_dates, oauth_login, provider  # noqa: F401 (provider: a fixture)
 
 pytestmark = [pytest.mark.hub]
 
-CONFIG = """
-import os
-os.environ["HUBTYPES_WORKSHOP_SERVICE_URL"] = "http://127.0.0.1:{service_port}"
-os.environ["HUBTYPES_DB_URL"] = {db_url!r}
-c.HubTypesDatabase.url = {db_url!r}
-c.JupyterHub.authenticator_class = "hubtypes.auth.oauth.WorkshopGenericOAuthenticator"
-{provider}
-c.GenericOAuthenticator.allowed_users = {{"carol"}}
-c.GenericOAuthenticator.admin_users = {{"boss"}}
-load_subconfig({oauth_d!r})
-load_subconfig({service_d!r})
-c.Authenticator.auth_refresh_age = 1
-c.JupyterHub.services[-1]["command"] += ["--WorkshopService.lifecycle_interval=3600"]
-c.JupyterHub.load_roles[0]["scopes"].append("custom:workshops:admin")
-c.JupyterHub.default_url = "/hub/home"
-c.JupyterHub.allow_named_servers = True
-c.JupyterHub.spawner_class = "hubtypes.spawner.entrypoints.HubTypesSimpleSpawner"
-c.HubTypeSpawnerMixin.storage_root = {storage!r}
-c.HubTypeSpawnerMixin.policy_overrides = {{"workshop": {{"on_delete": "delete"}}}}
-c.Spawner.args = ["--allow-root"]
-c.Spawner.default_url = "/api"
-"""
-
-
-def oauth_login(hub_url: str, who: str) -> tuple[requests.Session, requests.Response]:
-    """Log in like a person: the hub sends us to the provider, we sign in, it sends us back."""
-    s = requests.Session()
-    page = s.get(hub_url + "hub/oauth_login", timeout=30)
-    assert "Sign in to Loopback ID" in page.text, page.text[:500]
-    return s, s.post(page.url, data={"who": who}, timeout=60)
-
-
-def move_dates(db_url: str, slug: str, **columns: str) -> None:
-    """Stand in for time passing: the workshop's dates in the past (SQLite's own clock)."""
-    engine = create_engine(db_url)
-    sets = ", ".join(f"{k} = datetime('now', {v!r})" for k, v in columns.items())
-    with engine.begin() as conn:
-        conn.execute(text(f"UPDATE hubtypes_workshops SET {sets} WHERE slug = :s"), {"s": slug})
-    engine.dispose()
-
-
-@pytest.fixture
-def provider():
-    p = OAuthProvider.start()
-    yield p
-    p.stop()
-
 
 def test_grants_lock_and_purge_through_oauth(real_hub_factory, provider, tmp_path: Path):
-    db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
-    storage = tmp_path / "storage"
-    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
-                   check=True, capture_output=True)  # fmt: skip
-    d = svchub.config_d_dir()
-    config = CONFIG.format(
-        service_port=svchub.free_port(),
-        db_url=db_url,
-        provider=provider.generic_config(),
-        oauth_d=str(d / "10-hubtypes-workshop-oauth.py"),
-        service_d=str(d / "30-hubtypes-workshop-service.py"),
-        storage=str(storage),
-    )
-    sh = svchub.ServiceHub(real_hub_factory(config), db_url, tmp_path)
-    sh.wait_service()
-    hub = sh.hub
+    sh = grantshub.start(real_hub_factory, provider, tmp_path)
+    hub, db_url, storage = sh.hub, sh.db_url, sh.storage
     sh.workshop("py")
     sh.workshop("r")
 

@@ -26,6 +26,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("expires_at", sa.DateTime, nullable=True),
+        sa.Column("role", sa.String(16), nullable=False, server_default="participant"),
         sa.Column("standing", sa.String(16), nullable=False, server_default=""),
         sa.Column("last_login_at", sa.DateTime, nullable=True),
         sa.Column("locked_at", sa.DateTime, nullable=True),

@@ -1,9 +1,10 @@
 """Grants in the service's web API and pages: instructors add identities to a workshop.
 
 - ``GET/POST api/workshops/{slug}/grants``: list (``?format=csv`` too), add
-  (``{"identities": [...] or "text", "roster": "csv text", "expires": "..."}``);
-- ``PATCH/DELETE api/workshops/{slug}/grants/{identity}``: change the grant's own end,
-  remove a grant that was never used;
+  (``{"identities": [...] or "text", "roster": "csv text", "expires": "...", "role":
+  "participant" or "instructor"}``; or a ``text/csv`` body: the roster itself);
+- ``PATCH/DELETE api/workshops/{slug}/grants/{identity}``: change the grant's own end
+  or its role, remove a grant that was never used;
 - ``GET/POST w/{slug}/grants``: the same as a page with a form (paste names or upload a
   roster CSV).
 """
@@ -18,7 +19,7 @@ from hubtypes.services.workshop.grants import Grants
 from hubtypes.services.workshop.shapes import accounts_csv
 from hubtypes.services.workshop.web.base import NAME, SLUG, BaseHandler
 
-CSV_COLUMNS = ["identity", "status", "standing", "server", "expires_at", "last_login_at"]
+CSV_COLUMNS = ["identity", "role", "status", "standing", "server", "expires_at", "last_login_at"]
 
 
 class _GrantsMixin(BaseHandler):
@@ -46,6 +47,10 @@ class GrantsAPI(_GrantsMixin):
         content_type = self.request.headers.get("Content-Type", "")
         if content_type.startswith("text/"):  # a roster CSV as the body
             body: dict[str, Any] = {"roster": self.request.body.decode("utf-8", "replace")}
+            if self.get_argument("role", ""):
+                body["role"] = self.get_argument("role")
+            if self.get_argument("expires", ""):
+                body["expires"] = self.get_argument("expires")
         else:
             body = self.body_json()
         self.write_json(await self.grants.add(self.who, slug, body), 201)
@@ -75,6 +80,7 @@ class GrantsPage(_GrantsMixin):
         body: dict[str, Any] = {
             "identities": self.get_body_argument("identities", ""),
             "expires": self.get_body_argument("expires", ""),
+            "role": self.get_body_argument("role", ""),
         }
         upload = self.request.files.get("roster")
         if upload:
