@@ -3,7 +3,7 @@ workshop service, against the authlib provider of tests/oauth_provider.py. Share
 grants tests (tests/services/workshop/test_grants_hub.py, test_grants_page_cli.py,
 test_browser_grants.py) so each starts the same hub in one call::
 
-    from grantshub import provider  # the fixture (pytest finds it in the module)
+    from grantshub import provider_fixture  # the ``provider`` fixture, found by pytest
 
     def test_x(real_hub_factory, provider, tmp_path):
         gh = grantshub.start(real_hub_factory, provider, tmp_path)
@@ -100,8 +100,9 @@ def move_dates(db_url: str, slug: str, **columns: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def provider() -> Iterator[OAuthProvider]:
+@pytest.fixture(name="provider")
+def provider_fixture() -> Iterator[OAuthProvider]:
+    """The provider, as the ``provider`` fixture (import this name into a test module)."""
     p = OAuthProvider.start()
     yield p
     p.stop()

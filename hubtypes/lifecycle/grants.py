@@ -4,7 +4,8 @@ At the lock a guest (someone only the grant let in) loses every server and token
 community member (someone the base authenticator allows) loses the workshop's named
 server only. At the purge a guest who is not a hub admin is deleted (the hub then removes
 their storage); a community member's workshop server is removed (its storage goes with
-``delete_forever``) and the user is kept. Either way the grant goes.
+``delete_forever``) and the user is kept. Either way the grant goes, an instructor's too
+(instructors are staff until then: only their grant's own end locks them before it).
 """
 
 from __future__ import annotations

@@ -132,8 +132,12 @@ def add_grants(
         action="grants.add",
         target=slug,
         now=now,
-        details={"identities": added, "role": role, "normalised": changed,
-                 "already": sorted(present)},  # fmt: skip
+        details={
+            "identities": added,
+            "role": role,
+            "normalised": changed,
+            "already": sorted(present),
+        },
     )
     return added, sorted(present)
 

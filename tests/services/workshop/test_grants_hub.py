@@ -23,7 +23,7 @@ from pathlib import Path
 import grantshub
 import pytest
 import svchub
-from grantshub import move_dates, oauth_login, provider  # noqa: F401 (provider: a fixture)
+from grantshub import move_dates, oauth_login, provider_fixture  # noqa: F401 (the provider fixture)
 
 pytestmark = [pytest.mark.hub]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import grantshub
 import pytest
 import requests
-from grantshub import move_dates, oauth_login, provider  # noqa: F401 (provider: a fixture)
+from grantshub import move_dates, oauth_login, provider_fixture  # noqa: F401 (the provider fixture)
 
 pytestmark = [pytest.mark.hub]
 
@@ -116,8 +116,8 @@ def test_grant_form_roster_cli_and_instructors(real_hub_factory, provider, tmp_p
     assert teach.post(gh.service + "w/py/grants", data={"identities": "zed"},
                       timeout=60).status_code == 403  # fmt: skip
     # the instructor makes the community member a co-instructor with the role select
-    r = teach.post(gh.service + "w/py/grants", timeout=60,
-                   data={"_xsrf": xsrf(page), "identities": "carol", "role": "instructor"})  # fmt: skip
+    co = {"_xsrf": xsrf(page), "identities": "carol", "role": "instructor"}
+    r = teach.post(gh.service + "w/py/grants", data=co, timeout=60)
     assert r.status_code == 201, r.text[:2000]
 
     # the roster CSV as the request body, with the instructor's own token
