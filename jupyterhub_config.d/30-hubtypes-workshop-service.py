@@ -89,7 +89,8 @@ def _hubtypes_workshop_service(c):
     # Instructors get the role above through one static group, added at login by a hook
     # on the workshop authenticator. It calls the operator's c.Authenticator.post_auth_hook
     # (read when it runs, so set before or after this file, by any loader) or a
-    # c.WorkshopAuthenticator.post_auth_hook set before this file.
+    # c.WorkshopAuthenticator.post_auth_hook set before this file. (On an OAuth hub,
+    # WorkshopAccessMixin keeps the same group for instructor grants at each login itself.)
     section = c.WorkshopAuthenticator
     earlier = section.post_auth_hook if "post_auth_hook" in section else None
 

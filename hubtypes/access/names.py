@@ -53,6 +53,9 @@ def numbered_usernames(prefix: str, count: int, taken: set[str]) -> list[str]:
 # template (they run in different processes); both default to these.
 WORKSHOP_GROUP = "workshop-{slug}"
 INSTRUCTORS_GROUP = "workshop-{slug}-instructors"
+# the one static group whose role gives the workshop service's instruct scope (a role's groups
+# must be named in the hub's config, so it cannot be a per-workshop group)
+SERVICE_INSTRUCTORS_GROUP = "hubtypes-instructors"
 
 
 def template_problem(template: str) -> str | None:

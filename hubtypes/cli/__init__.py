@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--days", type=int, default=14, help="how many days back (%(default)s)")
     _db_url_arg(usage)
 
+    from hubtypes.cli.grants import add_parser as add_grants_parser
+
+    add_grants_parser(commands, _route_args)
+
     demo = commands.add_parser("demo", help="run a complete local hub of one type")
     demo.add_argument(
         "--type",
@@ -140,6 +144,9 @@ EXAMPLES = {
     "workshop list": "hubtypes workshop list",
     "accounts create": "hubtypes accounts create --workshop python-2026-12 --count 30",
     "accounts list": "hubtypes accounts list --workshop python-2026-12",
+    "grants add": "hubtypes grants add --workshop python-2026-12 alice@example.org bob@example.org",
+    "grants list": "hubtypes grants list --workshop python-2026-12",
+    "grants remove": "hubtypes grants remove --workshop python-2026-12 bob@example.org",
     "usage": "hubtypes usage --days 7",
     "demo": "hubtypes demo --type binder --port 9000",
 }

@@ -48,6 +48,10 @@ def _open(url: str, *, read_only: bool = False) -> Database:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.command == "grants":
+        from hubtypes.cli import grants
+
+        return grants.run(args)
     if getattr(args, "hub_url", None):
         from hubtypes.cli import remote
 

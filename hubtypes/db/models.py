@@ -154,8 +154,34 @@ class UsageSeen(Base):
     person: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
+class Grant(Base):
+    """An identity another authenticator logs in (GitHub, CILogon...) granted one workshop.
+
+    ``standing`` is what the base authenticator said at the identity's last login:
+    ``community`` (it allows them on its own), ``guest`` (only the grant does), or empty
+    (not seen yet). ``role``: ``participant`` or ``instructor`` (who manages the workshop
+    in the service, as an instructor account does). One workshop per identity.
+    """
+
+    __tablename__ = "hubtypes_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identity: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("hubtypes_workshops.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default="participant")
+    standing: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+
+
 __all__ = [
     "Base",
+    "Grant",
     "Role",
     "Workshop",
     "Account",

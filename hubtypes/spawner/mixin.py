@@ -29,6 +29,7 @@ from traitlets.config import LoggingConfigurable
 from hubtypes.clock import Clock, utcnow
 from hubtypes.db.engine import DatabaseError
 from hubtypes.records import AccountView
+from hubtypes.spawner.grants import grant_account, owns_home
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.spawner.storage.local import LocalStorage
 from hubtypes.storage.hub_types import (
@@ -217,10 +218,13 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         from hubtypes.db.queries.accounts import account_view  # type: ignore[import-not-found,unused-ignore]
 
         config_holder = HubTypesDatabase(parent=self)
+        server_name = getattr(self, "name", "") or ""
 
         def query() -> AccountView | None:
             with config_holder.connect().session() as session:
                 result: AccountView | None = account_view(session, username)
+                if result is None:  # a workshop grant: which server is the workshop's
+                    result = grant_account(session, username, server_name)
                 return result
 
         return await asyncio.to_thread(query)
@@ -365,7 +369,8 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
     async def delete_forever(self) -> None:
         stored = await self._stored_home()
         action = self._policies()[HubType(stored["type"])].on_delete
-        if self.name and stored["type"] != HubType.binder.value:  # type: ignore[attr-defined]
+        name = self.name  # type: ignore[attr-defined]
+        if name and stored["type"] != HubType.binder.value and not owns_home(stored, name):
             # named servers share the user's home; only deleting the user removes it
             action = StorageAction.keep
         self.log.info(

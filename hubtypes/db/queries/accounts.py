@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hubtypes.access.codes import generate_code, hash_code
 from hubtypes.clock import as_utc, to_db
-from hubtypes.db.models import Account, Role, Workshop
+from hubtypes.db.models import Account, Grant, Role, Workshop
 from hubtypes.db.queries.audit import audit
 from hubtypes.db.queries.logins import forget_name
 from hubtypes.db.queries.views import account_view as _view
@@ -44,13 +44,19 @@ def workshop_accounts(session: Session) -> list[AccountView]:
 
 
 def instructed_workshops(session: Session, username: str) -> set[str]:
-    """Slugs of the workshops ``username`` is an instructor of."""
+    """Slugs of the workshops ``username`` is an instructor of (by an instructor account,
+    or by an instructor grant on a hub whose own login names them)."""
     stmt = (
         select(Workshop.slug)
         .join(Account, Account.workshop_id == Workshop.id)
         .where(Account.username == username, Account.role == Role.instructor)
     )
-    return set(session.scalars(stmt))
+    by_grant = (
+        select(Workshop.slug)
+        .join(Grant, Grant.workshop_id == Workshop.id)
+        .where(Grant.identity == username, Grant.role == Role.instructor.value)
+    )
+    return set(session.scalars(stmt)) | set(session.scalars(by_grant))
 
 
 def existing_usernames(session: Session, names: Iterable[str] | None = None) -> set[str]:

@@ -27,6 +27,7 @@ from hubtypes.db.database import HubTypesDatabase
 from hubtypes.hub.client import HubAPI
 from hubtypes.inputs import Caps
 from hubtypes.services.base import HubServiceApp
+from hubtypes.services.workshop.grants import Grants, WorkshopGrants
 from hubtypes.services.workshop.hub_config import SERVICE_NAME
 from hubtypes.services.workshop.operations import Operations
 from hubtypes.services.workshop.resets import Resets
@@ -38,7 +39,7 @@ class WorkshopService(HubServiceApp):
     name = "hubtypes-workshop-service"
     service_name = SERVICE_NAME
     description = __doc__ or ""
-    classes = [HubServiceApp, *HubServiceApp.classes]
+    classes = [HubServiceApp, WorkshopGrants, *HubServiceApp.classes]
     aliases = {
         **HubServiceApp.base_aliases,
         "config": "WorkshopService.config_file",
@@ -210,9 +211,13 @@ class WorkshopService(HubServiceApp):
             storage_root=self.storage_root,
             purge_includes_instructors=self.purge_includes_instructors,
         )
+        # grants for identities the hub's own login lets in: locked and purged in each pass
+        grants = Grants(ops, WorkshopGrants(parent=self).rules(), stop_timeout=self.stop_timeout)
+        resets.extra_passes.append(grants.lifecycle_pass)
         settings: dict[str, Any] = {
             "ops": ops,
             "resets": resets,
+            "grants": grants,
             "service": self,
             "jinja": make_env("workshop", self.extra_template_paths),
             "cookie_secret": os.urandom(32),

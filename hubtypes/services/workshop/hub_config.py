@@ -15,9 +15,11 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from hubtypes.access.names import SERVICE_INSTRUCTORS_GROUP
 from hubtypes.services.workshop.authz import ADMIN_SCOPE, INSTRUCT_SCOPE
 
-INSTRUCTORS_GROUP = "hubtypes-instructors"
+# WorkshopAccessMixin (OAuth hubs) keeps the same group for instructor grants
+INSTRUCTORS_GROUP = SERVICE_INSTRUCTORS_GROUP
 SERVICE_NAME = "workshop"
 
 CUSTOM_SCOPES = {

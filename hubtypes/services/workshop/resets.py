@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,8 @@ class Resets:
     storage_root: str = ""
     purge_includes_instructors: bool = False
     tasks: dict[int, asyncio.Task] = field(default_factory=dict)
+    # more passes run after each lifecycle pass (the grants'); each returns its actions
+    extra_passes: list[Callable[[], Awaitable[dict[str, Any]]]] = field(default_factory=list)
 
     # --- plans ------------------------------------------------------------------------
 
@@ -160,7 +162,8 @@ class Resets:
 
         try:
             await self.ops.tx(disable_accounts, names)  # again: resuming is idempotent
-            present = await self.hub_users(names)
+            # hub_users(()) means every user: a plan that deletes nobody must touch nobody
+            present = await self.hub_users(names) if names else {}
             progress["deleted"] = len(names) - len(
                 set(present) | await self.ops.tx(existing_usernames, names)
             )
@@ -308,7 +311,14 @@ class Resets:
                 log.warning(f"Purge of {slug!r} not started: {e}")
         for view in workshops:
             await self.ops.sync_group(view.slug)
-        return {"lock": actions.lock, "unlock": actions.unlock, "purge": actions.purge}
+        result: dict[str, Any] = {
+            "lock": actions.lock,
+            "unlock": actions.unlock,
+            "purge": actions.purge,
+        }
+        for extra in self.extra_passes:
+            result.update(await extra())
+        return result
 
 
 def _delete_accounts(session: Any, names: list[str], *, actor: str, now: Any) -> None:

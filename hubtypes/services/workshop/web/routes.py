@@ -16,6 +16,7 @@ from hubtypes.services.workshop.web.api import (
     WorkshopsAPI,
 )
 from hubtypes.services.workshop.web.base import NAME, SLUG
+from hubtypes.services.workshop.web.grants import grant_handlers
 from hubtypes.services.workshop.web.pages import page_handlers
 
 
@@ -32,4 +33,4 @@ def make_handlers(prefix: str) -> list[tuple[str, type, dict[str, Any]] | tuple[
         (p + "api/lifecycle", LifecycleAPI),
         (p + "oauth_callback", HubOAuthCallbackHandler),
     ]
-    return [*api, *page_handlers(p)]
+    return [*api, *grant_handlers(p), *page_handlers(p)]
