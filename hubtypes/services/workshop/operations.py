@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -52,6 +53,11 @@ from hubtypes.services.workshop.shapes import account_json, audit_json, workshop
 
 T = TypeVar("T")
 log = logging.getLogger("hubtypes.services.workshop")
+
+# usernames one request may name (the hub is asked about each); more: split the list
+MAX_NAMED = 1000
+# up to this many names are looked up in the hub one by one, more by one listing
+HUB_LOOKUPS_ONE_BY_ONE = 5
 
 
 @dataclass
@@ -264,16 +270,35 @@ class Operations:
         return await self.tx(write)
 
     async def _hub_has(self, names: list[str]) -> list[str]:
-        found = await self.hub.map(self.hub.user, names)
-        for result in found:
-            if isinstance(result, BaseException):
-                raise result
-        return sorted(n for n, r in zip(names, found, strict=True) if r is not None)
+        """Those of ``names`` the hub has: a few asked one by one, more in one listing.
+
+        The hub's ``GET /users`` has no filter by a list of names (5.5.1 and 6.1.1:
+        ``state``, ``name_filter``, a case-insensitive substring, and pages of at most
+        ``api_page_max_limit``, 200 by default; jupyterhub/apihandlers/users.py). So a
+        longer list is one listing filtered by the names' common prefix (a superset),
+        read page by page, instead of one request per name.
+        """
+        if len(names) <= HUB_LOOKUPS_ONE_BY_ONE:
+            found = await self.hub.map(self.hub.user, names)
+            for result in found:
+                if isinstance(result, BaseException):
+                    raise result
+            return sorted(n for n, r in zip(names, found, strict=True) if r is not None)
+        wanted = set(names)
+        prefix = os.path.commonprefix(names)
+        params = {"name_filter": prefix} if prefix else {}
+        return sorted({u["name"] async for u in self.hub.paginate("/users", params)} & wanted)
 
     async def update_account(
         self, who: Identity, slug: str, username: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
         await self.authorize(who, Action.update_account, slug)
+        if username == who.name and not who.is_admin and ("expires" in body or "disabled" in body):
+            # an instructor would otherwise undo a lock or an expiry an admin set on them
+            raise Forbidden(
+                f"{who.name} may not change their own account's expiry or disabled flag; "
+                "ask a hub admin"
+            )
         await self._refuse_purged(slug)
         now = self.clock()
         expires = None
@@ -336,4 +361,8 @@ def _names(value: Any, key: str) -> list[str]:
         value = split_names(value)
     if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
         raise InputError(key, "a list of usernames")
+    if len(value) > MAX_NAMED:
+        raise InputError(
+            key, f"{len(value)} names in one request; give at most {MAX_NAMED} (split the list)"
+        )
     return check_usernames(value)
