@@ -135,7 +135,29 @@ class BaseHandler(RedactedLogMixin, HubOAuthenticated, web.RequestHandler):
 
     async def prepare(self) -> None:
         self._chunks: list[bytes] = []
+        self._refusal: Exception | None = None
         self._identity: Identity | None = None
+        body = self.request.method is not None and self.request.method.lower() in BODY_METHODS
+        try:
+            await self._identify()
+            if body and not self._finished:
+                self._accept_body()
+        except (web.HTTPError, HubTypesError) as e:
+            if not body or not self._small_body():
+                raise  # answered now; the body is discarded as it arrives, then we hang up
+            # A small body is discarded as it arrives (never kept) and the refusal answered
+            # once it is in: the proxy may then reuse the connection, which it cannot
+            # after an early answer (tornado closes it, and the proxy's next request on
+            # that socket would fail with a 503).
+            self._refusal = e
+
+    def _small_body(self) -> bool:
+        try:
+            return int(self.request.headers.get("Content-Length", "x")) <= self.body_limit
+        except ValueError:
+            return False
+
+    async def _identify(self) -> None:
         model = await self._authenticate()
         if self.api and not getattr(self, "_token_authenticated", False):
             model = None  # the API takes tokens only: no cookie, so no CSRF
@@ -154,8 +176,6 @@ class BaseHandler(RedactedLogMixin, HubOAuthenticated, web.RequestHandler):
                 self.redirect(self.get_login_url())
                 return
             raise web.HTTPError(403, "log in first")
-        if self.request.method.lower() in BODY_METHODS:
-            self._accept_body()
 
     async def _authenticate(self) -> dict[str, Any] | None:
         """The hub's model of the request's token, without reading the body."""
@@ -186,10 +206,13 @@ class BaseHandler(RedactedLogMixin, HubOAuthenticated, web.RequestHandler):
         self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]
 
     def data_received(self, chunk: bytes) -> None:
-        self._chunks.append(chunk)
+        if self._refusal is None:  # a refused request's body is never kept
+            self._chunks.append(chunk)
 
     def _body_complete(self) -> None:
         """The streamed body as ``request.body`` and form arguments, then the CSRF check."""
+        if self._refusal is not None:
+            raise self._refusal
         body = b"".join(self._chunks)
         self._chunks = []
         self.request.body = body
@@ -247,6 +270,11 @@ class BaseHandler(RedactedLogMixin, HubOAuthenticated, web.RequestHandler):
         super()._handle_request_exception(e)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        pending = getattr(self.request, "_body_future", None)
+        if pending is not None and not pending.done():
+            # answered before the body was read: tornado hangs up after it, so say so,
+            # and the proxy does not send another request on this connection
+            self.set_header("Connection", "close")
         message = kwargs.get("message")
         exc = kwargs.get("exc_info")
         if message is None and exc and isinstance(exc[1], web.HTTPError):
