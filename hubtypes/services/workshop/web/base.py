@@ -3,8 +3,8 @@
 Each handler resolves the caller with the hub (a token in the Authorization header,
 or for pages the OAuth cookie) *before* it reads a byte of the body: the handlers
 stream their bodies (``stream_request_body``), so tornado calls :meth:`prepare` once the
-headers are in and feeds the body only after it returns; a request without credentials
-is answered 401/403 and its body is discarded as it arrives, never buffered. An
+headers are in and feeds the body only after it returns; the body of a request without
+credentials is drained as it arrives, never kept, and the request answered 401/403. An
 authenticated body may be at most the route's :attr:`BaseHandler.body_limit` (413 past
 it). Each operation authorizes itself (:mod:`..authz`) by the scopes of the request's
 token, and hubtypes' errors (:mod:`hubtypes.errors`) become responses here, in one
@@ -42,6 +42,9 @@ NAME = r"([^/]+)"
 FORM_BODY_LIMIT = 64 * 1024
 ROSTER_BODY_LIMIT = 2 * 1024 * 1024
 BODY_METHODS = ("post", "put", "patch", "delete")
+# a refused body up to this size is drained (read and dropped) so that its refusal reaches
+# the client through the proxy; tornado's own limit (HTTPServer max_body_size) is 100 MB
+DRAIN_LIMIT = 100 * 1024 * 1024
 
 # query arguments whose values may be logged; every other value is redacted
 LOGGED_ARGUMENTS = frozenset(
@@ -143,17 +146,17 @@ class BaseHandler(RedactedLogMixin, HubOAuthenticated, web.RequestHandler):
             if body and not self._finished:
                 self._accept_body()
         except (web.HTTPError, HubTypesError) as e:
-            if not body or not self._small_body():
-                raise  # answered now; the body is discarded as it arrives, then we hang up
-            # A small body is discarded as it arrives (never kept) and the refusal answered
-            # once it is in: the proxy may then reuse the connection, which it cannot
-            # after an early answer (tornado closes it, and the proxy's next request on
-            # that socket would fail with a 503).
+            if not body or not self._drainable():
+                raise  # answered now, and tornado hangs up: the body is never read
+            # The body is drained as it arrives (never kept) and the refusal answered once
+            # it is in. Answering first makes tornado hang up mid-upload, and the hub's
+            # proxy then answers 503 instead of passing the 401/413 on.
             self._refusal = e
 
-    def _small_body(self) -> bool:
+    def _drainable(self) -> bool:
+        """Whether a refused request's body is drained (declared, up to DRAIN_LIMIT)."""
         try:
-            return int(self.request.headers.get("Content-Length", "x")) <= self.body_limit
+            return int(self.request.headers.get("Content-Length", "x")) <= DRAIN_LIMIT
         except ValueError:
             return False
 
@@ -206,7 +209,7 @@ class BaseHandler(RedactedLogMixin, HubOAuthenticated, web.RequestHandler):
         self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]
 
     def data_received(self, chunk: bytes) -> None:
-        if self._refusal is None:  # a refused request's body is never kept
+        if self._refusal is None:  # a refused request's body is drained, never kept
             self._chunks.append(chunk)
 
     def _body_complete(self) -> None:
