@@ -58,8 +58,8 @@ def test_bodies_wait_for_authentication_and_are_capped(real_hub_factory, tmp_pat
 
     # with a token, but over the route's cap: 413 naming the body and the cap, unread
     before = peak_rss(pid)
-    r = requests.post(url, data=big, timeout=120, headers={
-        "Authorization": f"token {sh.hub.admin_token}", "Content-Type": "application/json"})  # fmt: skip
+    admin = {"Authorization": f"token {sh.hub.admin_token}", "Content-Type": "application/json"}
+    r = requests.post(url, data=big, timeout=120, headers=admin)
     grew = peak_rss(pid) - before
     assert r.status_code == 413, r.text
     assert r.json()["field"] == "body" and "at most 2097152" in r.json()["message"]

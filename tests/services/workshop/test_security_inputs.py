@@ -110,9 +110,7 @@ def test_a_long_name_list_costs_a_few_hub_requests_and_is_capped(real_hub_factor
     assert "r-0030" in r.text or "carol" in r.text
 
 
-def test_nobody_but_an_admin_changes_their_own_expiry_or_disabled_flag(
-    real_hub_factory, tmp_path
-):
+def test_nobody_but_an_admin_changes_their_own_expiry_or_disabled_flag(real_hub_factory, tmp_path):
     sh = svchub.start(real_hub_factory, tmp_path)
     sh.workshop("a")
     [teach] = sh.accounts("--workshop", "a", "--role", "instructor", "--usernames", "teach")

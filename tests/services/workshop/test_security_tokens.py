@@ -38,8 +38,13 @@ METHODS = ("get", "post", "put", "patch", "delete")
 # a plausible body per route, so that the admin's full token gets past authorization on
 # each (the control below); none of them deletes anything
 API_BODIES: dict[str, Any] = {
-    "api/workshops": {"slug": "c", "title": "C", "starts": "+0s", "ends": "+1d",
-                      "delete_after": "+2d"},  # fmt: skip
+    "api/workshops": {
+        "slug": "c",
+        "title": "C",
+        "starts": "+0s",
+        "ends": "+1d",
+        "delete_after": "+2d",
+    },  # fmt: skip
     "api/workshops/a": {"title": "A again"},
     "api/workshops/a/accounts": {"count": 1},
     "api/workshops/a/accounts/a-001": {"expires": "+3h"},
@@ -80,9 +85,7 @@ def server_token(sh: svchub.ServiceHub, name: str) -> str:
         except OSError:
             continue
         env = dict(p.split("=", 1) for p in pairs.split("\0") if "=" in p)
-        if env.get("JUPYTERHUB_USER") == name and any(
-            p.startswith(api) for p in pairs.split("\0")
-        ):
+        if env.get("JUPYTERHUB_USER") == name and any(p.startswith(api) for p in pairs.split("\0")):
             return env["JUPYTERHUB_API_TOKEN"]
     raise AssertionError(f"no server process of {name}")
 
