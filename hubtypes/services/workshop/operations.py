@@ -57,6 +57,11 @@ from hubtypes.services.workshop.shapes import account_json, audit_json, workshop
 T = TypeVar("T")
 log = logging.getLogger("hubtypes.services.workshop")
 
+# usernames one request may name (the hub is asked about each); more: split the list
+MAX_NAMED = 1000
+# up to this many names are looked up in the hub one by one, more by one listing
+HUB_LOOKUPS_ONE_BY_ONE = 5
+
 
 @dataclass
 class Operations:
@@ -299,16 +304,19 @@ class Operations:
         return await self.tx(write)
 
     async def _hub_has(self, names: list[str]) -> list[str]:
-        found = await self.hub.map(self.hub.user, names)
-        for result in found:
-            if isinstance(result, BaseException):
-                raise result
-        return sorted(n for n, r in zip(names, found, strict=True) if r is not None)
+        """Those of ``names`` the hub has."""
+        return sorted(await self.hub.users_named(names, one_by_one=HUB_LOOKUPS_ONE_BY_ONE))
 
     async def update_account(
         self, who: Identity, slug: str, username: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
         await self.authorize(who, Action.update_account, slug)
+        if username == who.name and not who.is_admin and ("expires" in body or "disabled" in body):
+            # an instructor would otherwise undo a lock or an expiry an admin set on them
+            raise Forbidden(
+                f"{who.name} may not change their own account's expiry or disabled flag; "
+                "ask a hub admin"
+            )
         await self._refuse_purged(slug)
         now = self.clock()
         expires = None
@@ -371,4 +379,8 @@ def _names(value: Any, key: str) -> list[str]:
         value = split_names(value)
     if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
         raise InputError(key, "a list of usernames")
+    if len(value) > MAX_NAMED:
+        raise InputError(
+            key, f"{len(value)} names in one request; give at most {MAX_NAMED} (split the list)"
+        )
     return check_usernames(value)

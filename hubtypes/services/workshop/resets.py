@@ -103,9 +103,19 @@ class Resets:
     # --- starting and resuming ----------------------------------------------------------
 
     async def start(
-        self, who: Identity | None, slug: str, options: ResetOptions, *, confirm: str | None
+        self,
+        who: Identity | None,
+        slug: str,
+        options: ResetOptions,
+        *,
+        confirm: str | None,
+        digest: str | None = None,
     ) -> dict[str, Any]:
-        """Start (or join) the reset of ``slug``; ``who`` None is the lifecycle task."""
+        """Start (or join) the reset of ``slug``; ``who`` None is the lifecycle task.
+
+        ``digest``: the previewed plan's (:meth:`ResetPlan.digest`); when given, a plan
+        that differs from it is refused (409) and nothing is done.
+        """
         actor = who.name if who else "lifecycle"
         if who is not None:
             await self.ops.authorize(who, Action.reset, slug)
@@ -117,6 +127,8 @@ class Resets:
             self.resume(running.id)  # already under way: join it
             return reset_json(running) | {"noop": False}
         plan = await self.plan(slug, options)
+        if digest is not None and digest != plan.digest():
+            raise Conflict("digest", "the reset's plan is not the one previewed; preview it again")
         if plan.empty and running is not None and running.state == DONE:
             return reset_json(running) | {"noop": True}
         now = self.ops.clock()

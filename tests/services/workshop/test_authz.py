@@ -1,4 +1,4 @@
-"""The authorization matrix as a table."""
+"""The authorization matrix as a table; who a token is comes from its scopes alone."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hubtypes.services.workshop.authz import (
     visible,
 )
 
-ADMIN = Identity("boss", admin=True)
+ADMIN = Identity("boss", scopes=frozenset({ADMIN_SCOPE}), owner_admin=True)
 OPERATOR = Identity("ops", kind="service", scopes=frozenset({ADMIN_SCOPE}))
 TEACH_A = Identity("teach-a", scopes=frozenset({INSTRUCT_SCOPE}))
 NO_SCOPE = Identity("teach-a")  # an instructor whose role was withdrawn
@@ -49,3 +49,25 @@ def test_identity_from_model():
         {"name": "x", "kind": "user", "admin": False, "scopes": [ADMIN_SCOPE]}
     )
     assert ident.is_admin and not ident.may_instruct
+
+
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        # what an admin's single-user server gets (the 'server' role, expanded by the hub)
+        ["access:servers!server=boss/", "users:activity!user=boss"],
+        ["read:users"],
+        ["access:services!service=workshop", "read:users:name!user=boss"],
+        # a filtered custom scope is not the scope
+        ["custom:workshops:admin!user=boss", "custom:workshops:instruct!group=x"],
+    ],
+)
+def test_an_admins_narrow_token_is_narrow(scopes):
+    """The owner's admin flag never authorises: the hub's model of a token answers
+    ``admin`` for its owner whatever the token may do (read:users:name includes it,
+    jupyterhub/apihandlers/base.py ``user_model``)."""
+    ident = Identity.from_model({"name": "boss", "kind": "user", "admin": True, "scopes": scopes})
+    assert ident.owner_admin and not ident.is_admin and not ident.may_instruct
+    for action in Action:
+        assert not allowed(ident, action, "a", {"a"})
+    assert visible(ident, {"a", "b"}, {"a"}) == set()
