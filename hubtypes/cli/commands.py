@@ -12,7 +12,12 @@ from hubtypes.clock import human, utcnow
 from hubtypes.db.database import Database, DatabaseError
 from hubtypes.db.models import Role
 from hubtypes.db.queries.accounts import create_accounts, list_accounts, usernames_with_prefix
-from hubtypes.db.queries.workshops import create_workshop, find_workshop, list_workshops
+from hubtypes.db.queries.workshops import (
+    create_workshop,
+    find_workshop,
+    list_workshops,
+    reopen_workshop,
+)
 from hubtypes.inputs import (
     InputError,
     check_expiry,
@@ -41,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         return remote.run(args)
     if args.command == "db":
         return db_upgrade(args.db_url)
+    if args.command == "workshop" and args.action == "reopen":
+        return workshop_reopen(args)
     if args.command == "workshop":
         return workshop_create(args) if args.action == "create" else workshop_list(args)
     if args.command == "accounts":
@@ -68,6 +75,27 @@ def workshop_create(args: argparse.Namespace) -> int:
     print(
         f"workshop {view.slug!r} ({view.title}): opens {human(view.starts_at)}, "
         f"locks {human(view.ends_at)}, purged after {human(view.delete_after)}"
+    )
+    return 0
+
+
+def workshop_reopen(args: argparse.Namespace) -> int:
+    """An admin's explicit act: open a purged workshop again, with new dates (audited)."""
+    now = utcnow()
+    with _open(args.db_url).session() as session:
+        current = find_workshop(session, args.slug)
+        data = check_workshop(
+            args.slug,
+            current.title if args.title is None else args.title,
+            args.starts or current.starts_at.isoformat(),
+            args.ends or current.ends_at.isoformat(),
+            args.delete_after,
+            now,
+        )
+        view = reopen_workshop(session, data, actor=CLI_ACTOR, now=now)
+    print(
+        f"workshop {view.slug!r} reopened: locks {human(view.ends_at)}, "
+        f"purged after {human(view.delete_after)}"
     )
     return 0
 

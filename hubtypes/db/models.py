@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -51,6 +52,11 @@ class Workshop(Base):
     delete_after: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     created_by: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # open | resetting | purged (hubtypes.records.WORKSHOP_*): a workshop being reset or
+    # purged accepts no accounts and lets none log in; only an admin's reopen opens it
+    state: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="open", server_default="open"
+    )
 
     accounts: Mapped[list[Account]] = relationship(back_populates="workshop")
 
@@ -105,11 +111,21 @@ class Reset(Base):
 
     ``state`` is ``running`` until every planned user is gone, then ``done``
     (or ``failed``, with ``error``); a service that restarts resumes the
-    ``running`` ones from their stored plan.
+    ``running`` ones from their stored plan. At most one reset of a workshop runs:
+    the database holds that (a unique index over the running rows), not a process.
     """
 
     __tablename__ = "hubtypes_resets"
-    __table_args__ = (Index("ix_hubtypes_resets_workshop", "workshop"),)
+    __table_args__ = (
+        Index("ix_hubtypes_resets_workshop", "workshop"),
+        Index(
+            "ux_hubtypes_resets_one_running",
+            "workshop",
+            unique=True,
+            sqlite_where=text("state = 'running'"),
+            postgresql_where=text("state = 'running'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workshop: Mapped[str] = mapped_column(String(64), nullable=False)

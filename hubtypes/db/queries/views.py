@@ -27,6 +27,7 @@ ACCOUNT_COLUMNS = (
     Workshop.starts_at,
     Workshop.ends_at,
     Workshop.delete_after,
+    Workshop.state,
 )
 
 
@@ -44,6 +45,7 @@ def workshop_view(w: Any) -> WorkshopView:
         starts_at=as_utc(w.starts_at),
         ends_at=as_utc(w.ends_at),
         delete_after=as_utc(w.delete_after),
+        state=w.state,
     )
 
 

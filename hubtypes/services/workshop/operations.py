@@ -31,7 +31,7 @@ from hubtypes.db.queries.workshops import (
     create_workshop,
     find_workshop,
     list_workshops,
-    require_workshop,
+    reopen_workshop,
     update_workshop,
 )
 from hubtypes.errors import Conflict, Forbidden, InputError
@@ -46,7 +46,7 @@ from hubtypes.inputs import (
     split_names,
 )
 from hubtypes.lifecycle.workshops import group_properties, workshop_status
-from hubtypes.records import AccountView, NewCredential, WorkshopView
+from hubtypes.records import WORKSHOP_RESETTING, AccountView, NewCredential, WorkshopView
 from hubtypes.services.workshop.authz import Action, Identity, allowed, visible
 from hubtypes.services.workshop.shapes import account_json, audit_json, workshop_json
 
@@ -175,12 +175,44 @@ class Operations:
         return workshop_json(view, workshop_status(view, now, purged=False), {})
 
     async def _refuse_purged(self, slug: str) -> None:
-        def read(session: Any) -> bool:
-            require_workshop(session, slug)
-            return slug in purged_workshops(session)
+        """409 for a workshop being reset or purged (closed until an admin reopens it)."""
+        view = await self.tx(find_workshop, slug)
+        if view.state == WORKSHOP_RESETTING:
+            raise Conflict("workshop", f"workshop {slug!r} is being reset; wait for it to finish")
+        if view.closed:
+            raise Conflict(
+                "workshop",
+                f"workshop {slug!r} has been purged; create a new workshop, or (an admin) "
+                f"reopen it: POST /workshops/{slug}/reopen",
+            )
 
-        if await self.tx(read):
-            raise Conflict("workshop", f"workshop {slug!r} has been purged; create a new workshop")
+    async def reopen_workshop(
+        self, who: Identity, slug: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """An admin opens a purged workshop again, with dates that lie ahead (audited)."""
+        await self.authorize(who, Action.reopen, slug)
+        now = self.clock()
+
+        def write(session: Any) -> WorkshopView:
+            current = find_workshop(session, slug)
+            if "delete_after" not in body:
+                raise InputError(
+                    "delete_after", "give the reopened workshop's new purge date (and ends)"
+                )
+            data = check_workshop(
+                slug,
+                _text(body, "title", current.title),
+                _text(body, "starts", current.starts_at.isoformat()),
+                _text(body, "ends", current.ends_at.isoformat()),
+                _text(body, "delete_after"),
+                now,
+            )
+            return reopen_workshop(session, data, actor=who.name, now=now)
+
+        view = await self.tx(write)
+        log.info(f"Workshop {slug!r} reopened by {who.name} until {view.delete_after}")
+        await self.sync_group(slug)
+        return workshop_json(view, workshop_status(view, now, purged=False), {})
 
     async def sync_group(self, slug: str) -> None:
         """Create the workshop's hub groups if needed and mirror it in their properties.

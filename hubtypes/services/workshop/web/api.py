@@ -31,6 +31,11 @@ class WorkshopAPI(APIHandler):
         self.write_json(await self.ops.update_workshop(self.who, slug, self.body_json()))
 
 
+class ReopenAPI(APIHandler):
+    async def post(self, slug: str) -> None:
+        self.write_json(await self.ops.reopen_workshop(self.who, slug, self.body_json()))
+
+
 class AccountsAPI(APIHandler):
     async def get(self, slug: str) -> None:
         accounts = await self.ops.accounts(self.who, slug)
