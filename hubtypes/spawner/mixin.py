@@ -29,6 +29,7 @@ from traitlets.config import LoggingConfigurable
 from hubtypes.clock import Clock, utcnow
 from hubtypes.db.engine import DatabaseError
 from hubtypes.records import AccountView
+from hubtypes.spawner.storage.archiving import HubTypesArchiving
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.spawner.storage.local import LocalStorage
 from hubtypes.storage.hub_types import (
@@ -165,6 +166,7 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         self._hubtypes_event_done = False
         self._hubtypes_applied_root: str | None = None
         self._hubtypes_configured_root = ""
+        HubTypesArchiving(parent=self)  # a bad archive limit stops the hub at start-up
 
     # ----- configuration -> pure inputs -----
 

@@ -250,9 +250,11 @@ class Resets:
             await self.audit(actor, "reset.folders-kept", slug, {"reason": "no storage_root"})
             return
         from hubtypes.fs.safe_delete import safe_delete
+        from hubtypes.fs.work import storage_work
 
-        for sub in extra:
-            report = await asyncio.to_thread(safe_delete, self.storage_root, sub)
+        for sub in extra:  # in the storage pool: the service's database calls never wait
+            key = ("folder", self.storage_root, sub)
+            report = await storage_work().run(key, safe_delete, self.storage_root, sub)
             await self.audit(actor, "reset.folder-removed", slug, {"path": sub, **_report(report)})
 
     async def audit(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
