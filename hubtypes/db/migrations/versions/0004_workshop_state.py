@@ -26,8 +26,8 @@ def upgrade() -> None:
     with op.batch_alter_table("hubtypes_workshops") as batch:
         batch.add_column(sa.Column("state", sa.String(16), nullable=False, server_default="open"))
     conn = op.get_bind()
-    first_running = dict(
-        conn.execute(
+    first_running: dict[str, int] = dict(
+        conn.execute(  # type: ignore[arg-type]
             sa.text(
                 "SELECT workshop, MIN(id) FROM hubtypes_resets WHERE state = 'running' "
                 "GROUP BY workshop"
