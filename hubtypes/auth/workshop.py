@@ -300,8 +300,11 @@ class WorkshopAuthenticator(Authenticator):
         # own removal after the first (JupyterHub's UserAPIHandler.delete calls us, then
         # delete_spawners, then users.delete(user) by id), which answers 500 and, on
         # SQLite where a freed id is reused, can remove the user created since. Refuse it.
-        if user in self._deleting:
-            raise web.HTTPError(409, f"{user.name} is already being deleted")
-        self._deleting.add(user)
+        try:
+            if user in self._deleting:
+                raise web.HTTPError(409, f"{user.name} is already being deleted")
+            self._deleting.add(user)
+        except TypeError:  # not one of the hub's User objects (no weak references)
+            pass
         super().delete_user(user)
         await asyncio.to_thread(self._delete_account, user.name)
