@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -204,6 +205,9 @@ class WorkshopAuthenticator(Authenticator):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._last_prune: datetime | None = None
+        # hub users whose deletion is under way (the hub's cached User objects: a user
+        # deleted and then created again is a new object)
+        self._deleting: weakref.WeakSet[Any] = weakref.WeakSet()
         self._add_template_path()
         self._check_spawner_config()
         try:
@@ -381,5 +385,15 @@ class WorkshopAuthenticator(Authenticator):
         The hub awaits this (``maybe_future``), so the database work goes to a
         thread like every other query here.
         """
+        # A second DELETE of a user while the first is under way would go on to the hub's
+        # own removal after the first (JupyterHub's UserAPIHandler.delete calls us, then
+        # delete_spawners, then users.delete(user) by id), which answers 500 and, on
+        # SQLite where a freed id is reused, can remove the user created since. Refuse it.
+        try:
+            if user in self._deleting:
+                raise web.HTTPError(409, f"{user.name} is already being deleted")
+            self._deleting.add(user)
+        except TypeError:  # not one of the hub's User objects (no weak references)
+            pass
         super().delete_user(user)
         await asyncio.to_thread(self._delete_account, user.name)

@@ -39,9 +39,16 @@ class Action(str, enum.Enum):
     reset = "reset"  # preview and run
     audit_all = "audit-all"
     lifecycle = "lifecycle"  # run the periodic task now
+    reopen = "reopen"  # open a purged workshop again
 
 
-ADMIN_ONLY = {Action.create_workshop, Action.reset, Action.audit_all, Action.lifecycle}
+ADMIN_ONLY = {
+    Action.create_workshop,
+    Action.reset,
+    Action.audit_all,
+    Action.lifecycle,
+    Action.reopen,
+}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hubtypes.services.workshop.authz import (
+    ADMIN_ONLY,
     ADMIN_SCOPE,
     INSTRUCT_SCOPE,
     Action,
@@ -28,7 +29,7 @@ def test_matrix(action, workshop):
     for admin in (ADMIN, OPERATOR):
         assert allowed(admin, action, workshop, set())
     teach = allowed(TEACH_A, action, workshop, INSTRUCTS["teach-a"])
-    if action in (Action.create_workshop, Action.reset, Action.audit_all, Action.lifecycle):
+    if action in ADMIN_ONLY:
         assert not teach
     elif action is Action.list:
         assert teach
@@ -36,6 +37,11 @@ def test_matrix(action, workshop):
         assert teach == (workshop == "a")
     assert not allowed(NO_SCOPE, action, workshop, INSTRUCTS["teach-a"])
     assert not allowed(PARTICIPANT, action, workshop, INSTRUCTS["a-001"])
+
+
+def test_reopening_a_purged_workshop_is_for_admins_only():
+    assert Action.reopen in ADMIN_ONLY
+    assert not allowed(TEACH_A, Action.reopen, "a", INSTRUCTS["teach-a"])
 
 
 def test_visible():

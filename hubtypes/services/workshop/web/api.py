@@ -39,6 +39,11 @@ class WorkshopAPI(APIHandler):
         self.write_json(await self.ops.update_workshop(self.who, slug, self.body_json()))
 
 
+class ReopenAPI(APIHandler):
+    async def post(self, slug: str) -> None:
+        self.write_json(await self.ops.reopen_workshop(self.who, slug, self.body_json()))
+
+
 class AccountsAPI(APIHandler):
     body_limit = ROSTER_BODY_LIMIT  # a list of usernames
 
