@@ -98,7 +98,9 @@ class WorkshopAuthenticator(Authenticator):
         WORKSHOP_GROUP,
         help="""JupyterHub group a workshop's participants and instructors are put in
         (``{slug}`` is replaced by the workshop's slug), so RBAC filters like
-        ``!group=workshop-py`` and the admin panel see the workshop. Must match
+        ``!group=workshop-py`` and the admin panel see the workshop: instructors at
+        login, participants by the workshop service within seconds of their first
+        login. Must match
         ``c.WorkshopService.workshop_group``. Default ``"workshop-{slug}"``.""",
     ).tag(config=True)
     instructors_group = Unicode(
@@ -194,7 +196,20 @@ class WorkshopAuthenticator(Authenticator):
 
     # --- login ------------------------------------------------------------------
 
-    def _groups(self, view: AccountView) -> list[str]:
+    def _groups(self, view: AccountView) -> list[str] | None:
+        """The groups the hub syncs at this login; None: leave this user's groups alone.
+
+        A participant's workshop group is the workshop service's to fill, in bulk, a few
+        seconds after the first login (``c.WorkshopService.group_sync_interval``): the hub's
+        ``sync_groups`` at each login (a group query and one more commit) cost a quarter of
+        the login throughput. ``None``, not a missing key: with ``manage_groups`` on, the hub
+        refuses an auth model without ``groups`` (``auth_to_user`` raises ValueError) and
+        skips the sync for ``None`` (jupyterhub/handlers/base.py, 5.5.1 and 6.1.1 alike).
+        Instructors still get theirs at login: ``hubtypes-instructors`` carries their role
+        (hub_config.py's post-auth hook adds it), and they need it at once.
+        """
+        if view.role == "participant" and view.workshop is not None:
+            return None
         if view.workshop is None or view.role == "admin":
             return []
         groups = [self.workshop_group.format(slug=view.workshop.slug)]

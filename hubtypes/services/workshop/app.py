@@ -13,13 +13,14 @@ from typing import Any
 
 from tornado import web
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Float, Integer, List, Unicode
+from traitlets import Bool, Float, Integer, List, TraitError, Unicode, validate
 
 from hubtypes.access.names import INSTRUCTORS_GROUP, WORKSHOP_GROUP, GroupNames
 from hubtypes.clock import utcnow
 from hubtypes.db.database import HubTypesDatabase
 from hubtypes.hub.client import HubAPI
 from hubtypes.services.base import HubServiceApp
+from hubtypes.services.workshop.groups import GroupSync
 from hubtypes.services.workshop.hub_config import SERVICE_NAME
 from hubtypes.services.workshop.operations import Operations
 from hubtypes.services.workshop.resets import Resets
@@ -45,6 +46,14 @@ class WorkshopService(HubServiceApp):
         purge workshops past their purge date, mirror each workshop in its hub group's
         properties. A pass also runs at start, so dates that passed while the service was
         down are caught up on. Default 60; e.g. 15 for a hub where locks must bite fast.""",
+    ).tag(config=True)
+    group_sync_interval = Float(
+        2.0,
+        help="""Seconds between passes that add participants who logged in to their
+        workshop's hub group (one request per group, none when nothing changed; a pass also
+        runs right after accounts are created). Logins no longer write groups, so this is how
+        long a new participant can be missing from the group in the admin panel. Default 2;
+        e.g. 10 on a hub where nobody watches the panel during logins.""",
     ).tag(config=True)
     concurrency = Integer(
         8,
@@ -93,6 +102,13 @@ class WorkshopService(HubServiceApp):
     ).tag(config=True)
     clock = AnyTrait(utcnow, help="Callable returning the current aware UTC time (tests only).")
 
+    @validate("group_sync_interval")
+    def _check_interval(self, proposal: Any) -> float:
+        if proposal["value"] <= 0:
+            name = proposal["trait"].name
+            raise TraitError(f"c.WorkshopService.{name} must be more than 0 seconds")
+        return float(proposal["value"])
+
     def build(self) -> tuple[web.Application, Resets]:
         """The tornado application and the resets runner (no I/O yet)."""
         from jupyterhub.services.auth import HubOAuth
@@ -114,6 +130,10 @@ class WorkshopService(HubServiceApp):
         )
         groups = GroupNames(self.workshop_group, self.instructors_group)
         ops = Operations(db, hub, self.clock, groups)
+        self.group_sync = GroupSync(
+            ops, interval=self.group_sync_interval, reconcile_interval=self.lifecycle_interval
+        )
+        ops.accounts_created = self.group_sync.poke
         resets = Resets(
             ops,
             concurrency=self.concurrency,
@@ -141,8 +161,10 @@ class WorkshopService(HubServiceApp):
         ticker = asyncio.create_task(
             self.every(self.lifecycle_interval, resets.lifecycle_pass, stop, "Lifecycle pass")
         )
+        syncer = asyncio.create_task(self.group_sync.run(stop))
         await stop.wait()
         ticker.cancel()
+        syncer.cancel()
         server.stop()
         resets.ops.hub.close()
 

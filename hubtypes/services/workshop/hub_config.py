@@ -5,7 +5,9 @@ the service's instruct scope and access to it through a role on one static
 group (:data:`INSTRUCTORS_GROUP`): JupyterHub has no REST API to assign roles,
 and a role's groups must be named in the config, so a per-workshop group cannot
 carry it. The post-auth hook adds that group to an instructor's login groups
-(the authenticator manages groups, so membership follows each login).
+(the authenticator manages groups, so an instructor's membership follows each login and
+the role is there at the first one). Participants' logins carry no groups (``None``: the
+hook leaves them alone); the service adds them to their workshop's group in bulk.
 """
 
 from __future__ import annotations

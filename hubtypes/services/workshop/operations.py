@@ -62,6 +62,8 @@ class Operations:
     hub: HubAPI
     clock: Clock
     groups: GroupNames = field(default_factory=GroupNames)
+    # called after accounts were created (the group sync runs a pass then)
+    accounts_created: Callable[[], None] | None = None
     _written: dict[str, dict[str, Any]] = field(default_factory=dict)
     _group_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -261,7 +263,10 @@ class Operations:
                 now=now,
             )
 
-        return await self.tx(write)
+        created = await self.tx(write)
+        if self.accounts_created is not None:
+            self.accounts_created()
+        return created
 
     async def _hub_has(self, names: list[str]) -> list[str]:
         found = await self.hub.map(self.hub.user, names)
