@@ -43,6 +43,10 @@ class GroupSync:
     known: dict[str, set[str]] = field(default_factory=dict)  # group -> members the hub has
     added: int = 0  # members added since start (for the log and tests)
     _last_reconcile: float | None = None
+    # names the hub did not have, with how often and the login time then: skipped after
+    # twice (a hub user that was only a moment late is there the next pass) until the
+    # account logs in again, so a hub that lost many users costs one round of checks
+    _absent: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -78,6 +82,7 @@ class GroupSync:
                 reconcile = last is None or now - last >= self.reconcile_interval
             if reconcile:
                 self._last_reconcile = now
+                self._absent.clear()
 
             accounts = await self.ops.tx(workshop_accounts)
             # forget names whose account is gone: a name deleted and created again must be
@@ -89,10 +94,19 @@ class GroupSync:
             fresh = [g for g, c in everyone.items() if c.add and (reconcile or g not in self.known)]
             for group in fresh:
                 await self._read(group, everyone[group].workshop)
+            logins = {a.username: a.last_login_at for a in accounts}
+            for name, (_, seen) in list(self._absent.items()):
+                if logins.get(name, seen) != seen or name not in logins:
+                    del self._absent[name]  # logged in again (or gone): try again
+            skip = {n for n, (times, _) in self._absent.items() if times >= 2}
+            accounts = [a for a in accounts if a.username not in skip]
             changes = group_changes(accounts, self.ops.groups, self.known)
-            done = {group: change for group, change in changes.items() if change.add}
-            for group, change in done.items():
-                await self._add(group, change.add)
+            done: dict[str, GroupChange] = {}
+            for group, change in changes.items():
+                if change.add:
+                    added = await self._add(group, change.add, logins)
+                    if added:
+                        done[group] = GroupChange(change.workshop, added)
             return done
 
     async def _read(self, group: str, slug: str) -> None:
@@ -103,37 +117,44 @@ class GroupSync:
             model = await self.ops.hub.ensure_group(group)  # a group deleted by hand
         self.known[group] = set(model.get("users") or ())
 
-    async def _add(self, group: str, names: tuple[str, ...]) -> None:
-        """Add ``names`` to ``group`` in one request; the hub's answer becomes `known`.
+    async def _add(self, group: str, names: tuple[str, ...], logins: dict[str, Any]) -> tuple:
+        """Add ``names`` to ``group`` in one request; returns those added.
 
         The hub refuses the whole request (400 "No such user: NAME") if one name is not a hub
         user: a login whose account row is written but whose hub user is not yet (the hub
-        creates it just after the authenticator returns), or a user deleted meanwhile. That
-        name is left out and the request made again; it is tried again next pass.
+        creates it just after the authenticator returns), or a user the hub lost. That name
+        is left out and the request made again; after a few such answers every name is
+        checked at once instead. The hub's answer (the group's model) becomes `known`.
         """
         path = f"/groups/{quote_name(group)}/users"
         pending = list(names)
+        refusals = 0
         while pending:
             resp = await self.ops.hub.request("POST", path, {"users": pending}, ok=(400, 404))
             if resp.status == 404:  # the group went away: read (and make) it again next pass
                 self.known.pop(group, None)
-                return
+                return ()
             if resp.status != 400:
-                self.added += len(pending)
                 log.info(f"Workshop group {group}: added {len(pending)} member(s)")
-                model = resp.json()
-                self.known[group] = set(model.get("users") or ()) | set(pending)
-                return
+                self.added += len(pending)
+                self.known[group] = set(resp.json().get("users") or ()) | set(pending)
+                for name in pending:
+                    self._absent.pop(name, None)
+                return tuple(pending)
+            refusals += 1
             missing = _missing_user(resp.json())
-            if missing in pending:
-                pending.remove(missing)
-                continue
-            # not the answer we know: check each name rather than guess
-            found = await self.ops.hub.map(self.ops.hub.user, pending)
-            left = [n for n, f in zip(pending, found, strict=True) if isinstance(f, dict)]
-            if left == pending:
-                raise HubAPIError("POST", path, 400, str(resp.json()))
-            pending = left
+            if missing in pending and refusals <= 3:
+                absent = [missing]
+            else:  # many missing, or an answer we do not know: check each name
+                found = await self.ops.hub.map(self.ops.hub.user, pending)
+                absent = [n for n, f in zip(pending, found, strict=True) if f is None]
+                if not absent:
+                    raise HubAPIError("POST", path, 400, str(resp.json()))
+            for name in absent:
+                times, _ = self._absent.get(name, (0, None))
+                self._absent[name] = (times + 1, logins.get(name))
+            pending = [n for n in pending if n not in absent]
+        return ()
 
 
 def _missing_user(answer: Any) -> str | None:
