@@ -29,6 +29,7 @@ from traitlets.config import LoggingConfigurable
 from hubtypes.clock import Clock, utcnow
 from hubtypes.db.engine import DatabaseError
 from hubtypes.records import AccountView
+from hubtypes.spawner.stopping import stop_arguments
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.spawner.storage.local import LocalStorage
 from hubtypes.storage.hub_types import (
@@ -345,8 +346,11 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         }
 
     async def stop(self, *args: Any, **kwargs: Any) -> Any:
-        # exactly as JupyterHub called us: some spawners' stop() takes no `now`
-        result = await maybe_future(super().stop(*args, **kwargs))  # type: ignore[misc]
+        # as JupyterHub called us (some spawners' stop() takes no `now`), plus now=True when
+        # a reset is about to delete the data (hubtypes.spawner.stopping says why)
+        stop = super().stop  # type: ignore[misc]
+        args, kwargs = await stop_arguments(self, stop, args, kwargs)
+        result = await maybe_future(stop(*args, **kwargs))
         stored = self._hubtypes_stored
         try:
             if stored:
