@@ -28,6 +28,7 @@ def start(**kw) -> tuple[svchub.ServiceHub, RealHub]:
         hub.start()
         return hub
 
+    kw.setdefault("lab", True)  # single-user servers as deployed, JupyterLab included
     return svchub.start(factory, tmp, **kw), hubs[0]
 
 

@@ -116,3 +116,34 @@ async def test_kube_pod_of_an_account_being_reset_is_deleted_without_grace(k8s_d
     await sp.stop(True)
     deletes = [r for r in k8s if r.method == "DELETE" and sp.pod_name in str(r.url)]
     assert deletes[-1].data["gracePeriodSeconds"] == 0
+
+
+@pytest.mark.hub
+def test_local_server_of_a_reset_account_gets_sigterm_at_once(real_hub_factory, tmp_path):
+    """On a real hub (SimpleLocalProcessSpawner, debug log): the reset's stop goes straight
+    to SIGTERM ("Terminating"), where an ordinary stop starts with SIGINT ("Interrupting")."""
+    import svchub
+
+    sh = svchub.start(real_hub_factory, tmp_path)
+    sh.workshop("st")
+    [ann, bob] = sh.accounts("--workshop", "st", "--count", "2")
+    pids = {}
+    for name in (ann, bob):
+        sh.login(name)
+        assert sh.hub.api("POST", f"/users/{name}/server").status_code in (201, 202)
+        sh.hub.wait_ready(name)
+        pids[name] = sh.hub.server_process(name)[0]
+    # an ordinary stop: gentle
+    assert sh.hub.api("DELETE", f"/users/{bob}/server").status_code in (202, 204)
+    svchub.wait_for(lambda: not sh.hub.api("GET", f"/users/{bob}").json()["servers"], 60,
+                    "bob's server stopped")  # fmt: skip
+    assert f"Interrupting {pids[bob]}" in sh.hub.log_text()
+    # the reset's stop: at once
+    r = sh.call("POST", "workshops/st/reset", json={"confirm": "st"})
+    assert r.status_code == 202, r.text
+    svchub.wait_for(lambda: sh.call("GET", "workshops/st/reset").json()["state"] == "done", 120,
+                    "the reset done")  # fmt: skip
+    log = sh.hub.log_text()
+    assert f"{ann} is being reset; stopping at once" in log
+    assert f"Terminating {pids[ann]}" in log and f"Interrupting {pids[ann]}" not in log
+    assert sh.hub.api("GET", f"/users/{ann}").status_code == 404
