@@ -5,7 +5,8 @@ hub runs no ``sync_groups``: that group query and extra commit per login cost a 
 the login throughput). Instead, every ``group_sync_interval`` seconds, and at once when
 accounts are created, a pass reads hubtypes' accounts (the one source of truth), works out
 who is missing from each workshop group (:func:`~hubtypes.lifecycle.memberships.group_changes`)
-and adds them with one ``POST /groups/{name}/users`` per group. Nothing is sent when
+and adds them with one ``POST /groups/{name}/users`` per group (per 250 names, for a
+backlog). Nothing is sent when
 nothing changed, so an idle pass costs the hub nothing.
 
 Membership as the hub shows it is read back from each group once at start and again every
@@ -31,6 +32,7 @@ from hubtypes.lifecycle.memberships import GroupChange, group_changes
 from hubtypes.services.workshop.operations import Operations
 
 log = logging.getLogger("hubtypes.services.workshop")
+BATCH = 250  # names per POST: a pass during a login burst adds far fewer
 
 
 @dataclass
@@ -103,10 +105,13 @@ class GroupSync:
             changes = group_changes(accounts, self.ops.groups, self.known)
             done: dict[str, GroupChange] = {}
             for group, change in changes.items():
-                if change.add:
-                    added = await self._add(group, change.add, logins)
-                    if added:
-                        done[group] = GroupChange(change.workshop, added)
+                added: tuple[str, ...] = ()
+                # the hub looks each name up on its event loop: a backlog (a service
+                # restarted after a burst) goes in a few requests, none of them long
+                for i in range(0, len(change.add), BATCH):
+                    added += await self._add(group, change.add[i : i + BATCH], logins)
+                if added:
+                    done[group] = GroupChange(change.workshop, added)
             return done
 
     async def _read(self, group: str, slug: str) -> None:
@@ -117,7 +122,9 @@ class GroupSync:
             model = await self.ops.hub.ensure_group(group)  # a group deleted by hand
         self.known[group] = set(model.get("users") or ())
 
-    async def _add(self, group: str, names: tuple[str, ...], logins: dict[str, Any]) -> tuple:
+    async def _add(
+        self, group: str, names: tuple[str, ...], logins: dict[str, Any]
+    ) -> tuple[str, ...]:
         """Add ``names`` to ``group`` in one request; returns those added.
 
         The hub refuses the whole request (400 "No such user: NAME") if one name is not a hub
