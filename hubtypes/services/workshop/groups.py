@@ -6,8 +6,7 @@ the login throughput). Instead, every ``group_sync_interval`` seconds, and at on
 accounts are created, a pass reads hubtypes' accounts (the one source of truth), works out
 who is missing from each workshop group (:func:`~hubtypes.lifecycle.memberships.group_changes`)
 and adds them with one ``POST /groups/{name}/users`` per group (per 250 names, for a
-backlog). Nothing is sent when
-nothing changed, so an idle pass costs the hub nothing.
+backlog). Nothing is sent when nothing changed, so an idle pass costs the hub nothing.
 
 Membership as the hub shows it is read back from each group once at start and again every
 ``reconcile_interval`` seconds, so a participant an admin removed by hand is added again.
