@@ -179,13 +179,15 @@ def main() -> None:
     )
     parser.add_argument("--only", help="comma-separated subset of the authenticators")
     parser.add_argument("--workshop-config", default="", help="extra config (experiments)")
+    parser.add_argument("--keep", help="a directory for the hubs (their logs), kept afterwards")
     args = parser.parse_args()
     bursts = [tuple(int(x) for x in b.split(":")) for b in args.bursts.split(",")]
     chp = find_configurable_http_proxy()
     assert chp, "configurable-http-proxy is needed"
     total = sum(n for n, _ in bursts) + 5
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(args.keep or tmp)
+        root.mkdir(parents=True, exist_ok=True)
         db_url = f"sqlite:///{root / 'hubtypes.sqlite'}"
         now = datetime.now(timezone.utc)
         db = Database(db_url)
