@@ -6,9 +6,9 @@ ready or pending, asking again for any that is neither (a stop the hub lost, e.g
 restart).
 
 :func:`paced_map` runs many hub requests (deleting a reset's users) with as many in flight
-as keep each answer within a target time: the hub does that work on one event loop, and a
-request that takes longer than ``target`` means the loop is busy enough that the hub's
-other users (logins, proxied pages) wait too.
+as keep the hub answering a trivial request within a target time: the hub does that work on
+one event loop, and a slow answer means the loop is busy enough that the hub's other users
+(logins, proxied pages) wait too.
 """
 
 from __future__ import annotations
@@ -55,11 +55,18 @@ async def paced_map(
     items: Iterable[T],
     *,
     limit: int,
+    probe: Callable[[], Awaitable[object]],
     target: float = 1.0,
+    every: float = 0.25,
 ) -> list[R | BaseException]:
-    """``fn`` over ``items`` (results in order, exceptions returned), adapting how many run
-    at once: one at first, one more after each call answered within ``target / 2`` seconds,
-    half as many after one that took longer than ``target`` (never more than ``limit``)."""
+    """``fn`` over ``items`` (results in order, exceptions returned), with as many at once
+    as keep the hub responsive: ``probe`` (a trivial request) is timed every ``every``
+    seconds; one more call may run after each probe answered within ``target / 4``, half as
+    many after one that took longer than ``target`` (at least 1, at most ``limit``).
+
+    The calls' own duration is no signal: deleting a user on Kubernetes waits seconds for a
+    cleanup pod while the hub idles; a slow trivial request means the hub's loop is busy.
+    """
     todo = list(enumerate(items))
     results: list[R | BaseException | None] = [None] * len(todo)
     allowed = 1.0
@@ -67,31 +74,46 @@ async def paced_map(
     changed = asyncio.Condition()
 
     async def one(index: int, item: T) -> None:
-        nonlocal allowed, running
-        started = time.monotonic()
+        nonlocal running
         try:
             results[index] = await fn(item)
         except Exception as e:
             results[index] = e
-        took = time.monotonic() - started
         async with changed:
             running -= 1
-            if took > target:
-                allowed = max(1.0, allowed / 2)
-            elif took < target / 2:
-                allowed = min(float(limit), allowed + 1)
             changed.notify_all()
+
+    async def watch() -> None:
+        nonlocal allowed
+        while True:
+            started = time.monotonic()
+            try:
+                await probe()
+            except Exception:
+                pass  # the calls themselves report a hub that is down
+            took = time.monotonic() - started
+            async with changed:
+                if took > target:
+                    allowed = max(1.0, allowed / 2)
+                elif took < target / 4:
+                    allowed = min(float(limit), allowed + 1)
+                changed.notify_all()
+            await asyncio.sleep(every)
 
     def room() -> bool:
         return running < int(allowed)
 
+    watcher = asyncio.create_task(watch())
     tasks = []
-    for index, item in todo:
-        async with changed:
-            await changed.wait_for(room)
-            running += 1
-        tasks.append(asyncio.create_task(one(index, item)))
-    await asyncio.gather(*tasks)
+    try:
+        for index, item in todo:
+            async with changed:
+                await changed.wait_for(room)
+                running += 1
+            tasks.append(asyncio.create_task(one(index, item)))
+        await asyncio.gather(*tasks)
+    finally:
+        watcher.cancel()
     return results  # type: ignore[return-value]
 
 

@@ -67,6 +67,14 @@ class WorkshopService(HubServiceApp):
         processes or pods to exit, so this can be much higher than `concurrency`.
         Default 64.""",
     ).tag(config=True)
+    delete_concurrency = Integer(
+        32,
+        help="""The most users a reset deletes at once. It starts with one and adds one while
+        the hub answers a trivial request within a quarter of a second, halving when an
+        answer takes over a second, so the hub's event loop stays free for everyone else;
+        many at once pay off where a deletion mostly waits (Kubernetes cleanup pods).
+        Default 32.""",
+    ).tag(config=True)
     stop_timeout = Float(
         120.0,
         help="""Seconds to wait for one user's servers to stop before the reset (or lock)
@@ -138,6 +146,7 @@ class WorkshopService(HubServiceApp):
             ops,
             concurrency=self.concurrency,
             stop_concurrency=self.stop_concurrency,
+            delete_concurrency=self.delete_concurrency,
             stop_timeout=self.stop_timeout,
             storage_root=self.storage_root,
             purge_includes_instructors=self.purge_includes_instructors,

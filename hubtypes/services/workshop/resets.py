@@ -68,7 +68,8 @@ class Resets:
     stop_timeout: float = 120.0
     storage_root: str = ""
     purge_includes_instructors: bool = False
-    delete_target: float = 1.0  # seconds the hub may take to answer one deletion
+    delete_concurrency: int = 32
+    delete_target: float = 1.0  # seconds the hub may take to answer a trivial request
     tasks: dict[int, asyncio.Task] = field(default_factory=dict)
 
     # --- plans ------------------------------------------------------------------------
@@ -229,9 +230,15 @@ class Resets:
             await self.audit(actor, "reset.error", slug, {"error": str(e)[:500]})
 
     async def paced(self, fn: Any, names: list[str]) -> list[Any]:
-        """``fn`` over ``names``, as many at once (up to `concurrency`) as the hub answers
-        within `delete_target` seconds."""
-        return await paced_map(fn, names, limit=self.concurrency, target=self.delete_target)
+        """``fn`` over ``names``, as many at once (up to `delete_concurrency`) as keep the
+        hub answering ``GET /hub/api/`` within `delete_target` seconds."""
+
+        async def probe() -> None:
+            await self.ops.hub.request("GET", "/")
+
+        return await paced_map(
+            fn, names, limit=self.delete_concurrency, probe=probe, target=self.delete_target
+        )
 
     async def stop_all(self, name: str, servers: Iterable[str]) -> None:
         """Stop the given servers of ``name`` and wait until none runs or is pending."""
