@@ -142,14 +142,34 @@ class ServiceHub:
                             timeout=60)  # fmt: skip
 
 
-def start(factory: Any, tmp_path: Path, *, interval: float = 3600, lab: bool = False) -> ServiceHub:
+HUBTYPES_SPAWNER = """
+c.JupyterHub.spawner_class = "hubtypes-simple"
+c.HubTypeSpawnerMixin.storage_root = {store!r}
+c.HubTypeSpawnerMixin.archive_root = {archive!r}
+"""
+
+
+def start(
+    factory: Any,
+    tmp_path: Path,
+    *,
+    interval: float = 3600,
+    lab: bool = False,
+    hubtypes_spawner: bool = False,
+) -> ServiceHub:
+    """The hub with the service; ``hubtypes_spawner``: the spawner mixin on
+    SimpleLocalProcessSpawner (storage under ``tmp_path/store``) instead of the bare one."""
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     homes = tmp_path / "homes"
     homes.mkdir(exist_ok=True)
     # the database exists before the hub and the service open it
     subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
                    check=True, capture_output=True)  # fmt: skip
-    hub = factory(ServiceHub.config(db_url, homes, interval=interval, lab=lab))
+    config = ServiceHub.config(db_url, homes, interval=interval, lab=lab)
+    if hubtypes_spawner:
+        store, archive = tmp_path / "store", tmp_path / "archive"
+        config += HUBTYPES_SPAWNER.format(store=str(store), archive=str(archive))
+    hub = factory(config)
     sh = ServiceHub(hub, db_url, tmp_path)
     sh.wait_service()
     return sh

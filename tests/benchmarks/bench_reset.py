@@ -82,7 +82,7 @@ def main(n: int = 500, servers: int = 50) -> None:
             "benchmark": "reset",
             "participants": n,
             "running_servers": servers,
-            "spawner": "SimpleLocalProcessSpawner",
+            "spawner": "hubtypes-simple (the mixin on SimpleLocalProcessSpawner)",
             "service": {"wall_s": round(svc_wall, 2), "hub_cpu_s": round(svc_cpu, 2),
                         "wall_over_cpu": round(svc_wall / svc_cpu, 2),
                         "unresponsive_warnings": svc_stalls},

@@ -124,7 +124,7 @@ def test_local_server_of_a_reset_account_gets_sigterm_at_once(real_hub_factory, 
     to SIGTERM ("Terminating"), where an ordinary stop starts with SIGINT ("Interrupting")."""
     import svchub
 
-    sh = svchub.start(real_hub_factory, tmp_path)
+    sh = svchub.start(real_hub_factory, tmp_path, hubtypes_spawner=True)
     sh.workshop("st")
     [ann, bob] = sh.accounts("--workshop", "st", "--count", "2")
     pids = {}
