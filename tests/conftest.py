@@ -60,6 +60,17 @@ def skip_or_fail(reason: str) -> NoReturn:
 @pytest.fixture
 def real_hub_factory(tmp_path: Path) -> Iterator[HubFactory]:
     """Makes (and by default starts) RealHubs in tmp_path; stops them all at teardown."""
+    yield from _hub_factory(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_hub_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubFactory]:
+    """As `real_hub_factory`, for a hub the tests of one module share (each hub start
+    costs seconds): only for tests that do not change the hub's config."""
+    yield from _hub_factory(tmp_path_factory.mktemp("module-hub"))
+
+
+def _hub_factory(tmp_path: Path) -> Iterator[HubFactory]:
     chp = find_configurable_http_proxy()
     if chp is None:
         skip_or_fail(CHP_INSTALL_HINT)

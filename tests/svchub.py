@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from realhub import RealHub, free_port
+from realhub import NO_LAB_ARGS, RealHub, free_port
 
 from hubtypes._data import config_d_dir
 
@@ -31,7 +31,7 @@ c.JupyterHub.load_roles[0]["scopes"].append("custom:workshops:admin")
 c.JupyterHub.default_url = "/hub/home"
 c.JupyterHub.allow_named_servers = True
 c.JupyterHub.spawner_class = "simple"
-c.Spawner.args = ["--allow-root"]
+c.Spawner.args = {spawner_args!r}
 c.SimpleLocalProcessSpawner.home_dir_template = {homes!r} + "/{{username}}"
 c.Spawner.default_url = "/api"
 c.WorkshopAuthenticator.auth_refresh_age = 1
@@ -49,7 +49,8 @@ class ServiceHub:
         self.service = hub.url + "services/workshop/"
 
     @classmethod
-    def config(cls, db_url: str, homes: Path, *, interval: float = 3600) -> str:
+    def config(cls, db_url: str, homes: Path, *, interval: float = 3600, lab: bool = False) -> str:
+        """``lab``: single-user servers with JupyterLab (benchmarks: as deployed)."""
         d = config_d_dir()
         return CONFIG.format(
             service_port=free_port(),
@@ -58,6 +59,7 @@ class ServiceHub:
             service_d=str(d / "30-hubtypes-workshop-service.py"),
             service_args=[f"--WorkshopService.lifecycle_interval={interval}"],
             homes=str(homes),
+            spawner_args=["--allow-root", *([] if lab else NO_LAB_ARGS)],
         )
 
     # --- the hubtypes command (direct database route) ----------------------------------
@@ -142,14 +144,34 @@ class ServiceHub:
                             timeout=60)  # fmt: skip
 
 
-def start(factory: Any, tmp_path: Path, *, interval: float = 3600) -> ServiceHub:
+HUBTYPES_SPAWNER = """
+c.JupyterHub.spawner_class = "hubtypes-simple"
+c.HubTypeSpawnerMixin.storage_root = {store!r}
+c.HubTypeSpawnerMixin.archive_root = {archive!r}
+"""
+
+
+def start(
+    factory: Any,
+    tmp_path: Path,
+    *,
+    interval: float = 3600,
+    lab: bool = False,
+    hubtypes_spawner: bool = False,
+) -> ServiceHub:
+    """The hub with the service; ``hubtypes_spawner``: the spawner mixin on
+    SimpleLocalProcessSpawner (storage under ``tmp_path/store``) instead of the bare one."""
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     homes = tmp_path / "homes"
     homes.mkdir(exist_ok=True)
     # the database exists before the hub and the service open it
     subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
                    check=True, capture_output=True)  # fmt: skip
-    hub = factory(ServiceHub.config(db_url, homes, interval=interval))
+    config = ServiceHub.config(db_url, homes, interval=interval, lab=lab)
+    if hubtypes_spawner:
+        store, archive = tmp_path / "store", tmp_path / "archive"
+        config += HUBTYPES_SPAWNER.format(store=str(store), archive=str(archive))
+    hub = factory(config)
     sh = ServiceHub(hub, db_url, tmp_path)
     sh.wait_service()
     return sh

@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import weakref
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +29,8 @@ from hubtypes.access.address import client_address
 from hubtypes.access.codes import DUMMY_HASH, verify_code
 from hubtypes.access.expiry import account_status
 from hubtypes.access.names import INSTRUCTORS_GROUP, WORKSHOP_GROUP
+from hubtypes.auth.deleting import OneDeletionAtATime
+from hubtypes.auth.refusals import GENERIC_FAILURE, UNAVAILABLE, Refusal, one_line
 from hubtypes.clock import utcnow
 from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
 from hubtypes.db.queries import logins
@@ -38,29 +38,13 @@ from hubtypes.db.queries.accounts import delete_account
 from hubtypes.records import AccountView
 from hubtypes.storage.hub_types import config_problems
 
-GENERIC_FAILURE = "Invalid username or access code."
-UNAVAILABLE = "Logins are unavailable for a moment; please try again in a minute."
-
-
-def _one_line(error: DBAPIError) -> str:
-    """The driver's message, first line only: no SQL, no parameters (they hold names)."""
-    return (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
-
-
 # `Authenticator.auth_refresh_strict` arrived in JupyterHub 6.1 (default False there).
 # Before 6.1 a failed refresh_user already refused token-authenticated requests too
 # (jupyterhub/handlers/base.py `refresh_auth` in 5.5.1), which is what strict mode does.
 HAS_STRICT_REFRESH = "auth_refresh_strict" in Authenticator.class_trait_names()
 
 
-@dataclass(frozen=True)
-class _Refusal:
-    status: int
-    message: str
-    retry_after: int | None = None
-
-
-class WorkshopAuthenticator(Authenticator):
+class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
     """Log in with a username and an access code created for a workshop."""
 
     username_label = Unicode(
@@ -127,7 +111,9 @@ class WorkshopAuthenticator(Authenticator):
         WORKSHOP_GROUP,
         help="""JupyterHub group a workshop's participants and instructors are put in
         (``{slug}`` is replaced by the workshop's slug), so RBAC filters like
-        ``!group=workshop-py`` and the admin panel see the workshop. Must match
+        ``!group=workshop-py`` and the admin panel see the workshop: instructors at
+        login, participants by the workshop service within seconds of their first
+        login. Must match
         ``c.WorkshopService.workshop_group``. Default ``"workshop-{slug}"``.""",
     ).tag(config=True)
     instructors_group = Unicode(
@@ -207,7 +193,6 @@ class WorkshopAuthenticator(Authenticator):
         self._last_prune: datetime | None = None
         # hub users whose deletion is under way (the hub's cached User objects: a user
         # deleted and then created again is a new object)
-        self._deleting: weakref.WeakSet[Any] = weakref.WeakSet()
         self._add_template_path()
         self._check_spawner_config()
         try:
@@ -235,7 +220,20 @@ class WorkshopAuthenticator(Authenticator):
 
     # --- login ------------------------------------------------------------------
 
-    def _groups(self, view: AccountView) -> list[str]:
+    def _groups(self, view: AccountView) -> list[str] | None:
+        """The groups the hub syncs at this login; None: leave this user's groups alone.
+
+        A participant's workshop group is the workshop service's to fill, in bulk, a few
+        seconds after the first login (``c.WorkshopService.group_sync_interval``): the hub's
+        ``sync_groups`` at each login (a group query and one more commit) cost a quarter of
+        the login throughput. ``None``, not a missing key: with ``manage_groups`` on, the hub
+        refuses an auth model without ``groups`` (``auth_to_user`` raises ValueError) and
+        skips the sync for ``None`` (jupyterhub/handlers/base.py, 5.5.1 and 6.1.1 alike).
+        Instructors still get theirs at login: ``hubtypes-instructors`` carries their role
+        (hub_config.py's post-auth hook adds it), and they need it at once.
+        """
+        if view.role == "participant" and view.workshop is not None:
+            return None
         if view.workshop is None or view.role == "admin":
             return []
         groups = [self.workshop_group.format(slug=view.workshop.slug)]
@@ -251,7 +249,7 @@ class WorkshopAuthenticator(Authenticator):
             window=timedelta(seconds=self.throttle_window),
         )
 
-    def _check_login(self, username: str, code: str, address: str) -> dict | _Refusal:
+    def _check_login(self, username: str, code: str, address: str) -> dict | Refusal:
         """One transaction: throttle, verify, check expiry, record the outcome.
 
         The counters are locked first, so concurrent attempts for one key are counted
@@ -280,10 +278,10 @@ class WorkshopAuthenticator(Authenticator):
                 self._prune_stale_counters(conn, limits.window, now)
                 if verdict.wait is not None:  # right code only, and this one was wrong
                     return self._too_many(verdict.wait)
-                return _Refusal(403, GENERIC_FAILURE)
+                return Refusal(403, GENERIC_FAILURE)
             status = account_status(view, now)
             if not status.can_log_in:
-                return _Refusal(403, status.message)
+                return Refusal(403, status.message)
             logins.record_login(
                 conn,
                 username,
@@ -294,8 +292,8 @@ class WorkshopAuthenticator(Authenticator):
         return {"name": username, "admin": view.role == "admin", "groups": self._groups(view)}
 
     @staticmethod
-    def _too_many(wait: timedelta) -> _Refusal:
-        return _Refusal(
+    def _too_many(wait: timedelta) -> Refusal:
+        return Refusal(
             429,
             f"Too many attempts; try again in {throttle.describe_wait(wait)}.",
             max(1, int(wait.total_seconds())),
@@ -333,10 +331,10 @@ class WorkshopAuthenticator(Authenticator):
                 # again is safe (and the pool's pre-ping reconnects)
                 if attempt < attempts - 1:
                     continue
-                self.log.error(f"hubtypes' database is unavailable: {_one_line(e)}")
+                self.log.error(f"hubtypes' database is unavailable: {one_line(e)}")
                 raise web.HTTPError(503, UNAVAILABLE) from None
             except DBAPIError as e:
-                self.log.error(f"hubtypes' database is unavailable: {_one_line(e)}")
+                self.log.error(f"hubtypes' database is unavailable: {one_line(e)}")
                 raise web.HTTPError(503, UNAVAILABLE) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -347,7 +345,7 @@ class WorkshopAuthenticator(Authenticator):
             raise web.HTTPError(403, GENERIC_FAILURE)
         address = self.client_address(handler)
         result = await self._in_thread(self._check_login, username, code, address)
-        if isinstance(result, _Refusal):
+        if isinstance(result, Refusal):
             self.log.info(f"Login refused for {username[:64]!r} from {address}: {result.message}")
             if result.retry_after is not None and handler is not None:
                 handler.set_header("Retry-After", str(result.retry_after))
@@ -385,15 +383,6 @@ class WorkshopAuthenticator(Authenticator):
         The hub awaits this (``maybe_future``), so the database work goes to a
         thread like every other query here.
         """
-        # A second DELETE of a user while the first is under way would go on to the hub's
-        # own removal after the first (JupyterHub's UserAPIHandler.delete calls us, then
-        # delete_spawners, then users.delete(user) by id), which answers 500 and, on
-        # SQLite where a freed id is reused, can remove the user created since. Refuse it.
-        try:
-            if user in self._deleting:
-                raise web.HTTPError(409, f"{user.name} is already being deleted")
-            self._deleting.add(user)
-        except TypeError:  # not one of the hub's User objects (no weak references)
-            pass
+        self.refuse_second_deletion(user)  # see hubtypes.auth.deleting
         super().delete_user(user)
         await asyncio.to_thread(self._delete_account, user.name)

@@ -1,15 +1,22 @@
-"""Stop every server of a user and wait until the hub says none runs: both services need it.
+"""Stopping servers and pacing bulk work on the hub: both services need it.
 
 The hub answers a stop with 202 while the spawner is still stopping, so "asked to stop"
-is not "stopped": this polls the user's model until no server is ready or pending,
-asking again for any that is neither (a stop the hub lost, e.g. across a restart).
+is not "stopped": :func:`stop_servers_and_wait` polls the user's model until no server is
+ready or pending, asking again for any that is neither (a stop the hub lost, e.g. across a
+restart).
+
+:func:`paced_map` runs many hub requests (deleting a reset's users) with as many in flight
+as keep the hub answering a trivial request within a target time: the hub does that work on
+one event loop, and a slow answer means the loop is busy enough that the hub's other users
+(logins, proxied pages) wait too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 from hubtypes.hub.client import HubAPI
 from hubtypes.records import running_servers
@@ -39,4 +46,75 @@ async def stop_servers_and_wait(
         delay = min(delay * 1.5, 1.0)
 
 
-__all__ = ["stop_servers_and_wait"]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+async def paced_map(
+    fn: Callable[[T], Awaitable[R]],
+    items: Iterable[T],
+    *,
+    limit: int,
+    probe: Callable[[], Awaitable[object]],
+    target: float = 1.0,
+    every: float = 0.25,
+) -> list[R | BaseException]:
+    """``fn`` over ``items`` (results in order, exceptions returned), with as many at once
+    as keep the hub responsive: ``probe`` (a trivial request) is timed every ``every``
+    seconds; one more call may run after each probe answered within ``target / 4``, half as
+    many after one that took longer than ``target`` (at least 1, at most ``limit``).
+
+    The calls' own duration is no signal: deleting a user on Kubernetes waits seconds for a
+    cleanup pod while the hub idles; a slow trivial request means the hub's loop is busy.
+    """
+    todo = list(enumerate(items))
+    results: list[R | BaseException | None] = [None] * len(todo)
+    allowed = 1.0
+    running = 0
+    changed = asyncio.Condition()
+
+    async def one(index: int, item: T) -> None:
+        nonlocal running
+        try:
+            results[index] = await fn(item)
+        except Exception as e:
+            results[index] = e
+        async with changed:
+            running -= 1
+            changed.notify_all()
+
+    async def watch() -> None:
+        nonlocal allowed
+        while True:
+            started = time.monotonic()
+            try:
+                await probe()
+            except Exception:
+                pass  # the calls themselves report a hub that is down
+            took = time.monotonic() - started
+            async with changed:
+                if took > target:
+                    allowed = max(1.0, allowed / 2)
+                elif took < target / 4:
+                    allowed = min(float(limit), allowed + 1)
+                changed.notify_all()
+            await asyncio.sleep(every)
+
+    def room() -> bool:
+        return running < int(allowed)
+
+    watcher = asyncio.create_task(watch())
+    tasks = []
+    try:
+        for index, item in todo:
+            async with changed:
+                await changed.wait_for(room)
+                running += 1
+            tasks.append(asyncio.create_task(one(index, item)))
+        await asyncio.gather(*tasks)
+    finally:
+        watcher.cancel()
+    return results  # type: ignore[return-value]
+
+
+__all__ = ["paced_map", "stop_servers_and_wait"]

@@ -30,6 +30,7 @@ from hubtypes.clock import Clock, utcnow
 from hubtypes.db.engine import DatabaseError
 from hubtypes.records import AccountView
 from hubtypes.spawner.grants import grant_account, owns_home
+from hubtypes.spawner.stopping import stop_arguments
 from hubtypes.spawner.storage import named_backend
 from hubtypes.spawner.storage.archiving import HubTypesArchiving
 from hubtypes.spawner.storage.base import StorageBackend
@@ -352,8 +353,11 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         }
 
     async def stop(self, *args: Any, **kwargs: Any) -> Any:
-        # exactly as JupyterHub called us: some spawners' stop() takes no `now`
-        result = await maybe_future(super().stop(*args, **kwargs))  # type: ignore[misc]
+        # as JupyterHub called us (some spawners' stop() takes no `now`), plus now=True when
+        # a reset is about to delete the data (hubtypes.spawner.stopping says why)
+        stop = super().stop  # type: ignore[misc]
+        args, kwargs = await stop_arguments(self, stop, args, kwargs)
+        result = await maybe_future(stop(*args, **kwargs))
         stored = self._hubtypes_stored
         try:
             if stored:

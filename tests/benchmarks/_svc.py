@@ -28,6 +28,8 @@ def start(**kw) -> tuple[svchub.ServiceHub, RealHub]:
         hub.start()
         return hub
 
+    kw.setdefault("lab", True)  # single-user servers as deployed, JupyterLab included
+    kw.setdefault("hubtypes_spawner", True)  # the mixin: a reset's stops are at once
     return svchub.start(factory, tmp, **kw), hubs[0]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from realhub import HubFactory, RealHub
+from realhub import NO_LAB_ARGS, HubFactory, RealHub
 from rows import add_workshop
 
 NOW = datetime.now(timezone.utc)
@@ -45,7 +45,7 @@ def test_workshop_storage_on_a_real_hub(real_hub_factory: HubFactory, tmp_path: 
 c.JupyterHub.authenticator_class = 'dummy'
 c.Authenticator.allow_all = True
 c.JupyterHub.spawner_class = 'hubtypes-simple'
-c.Spawner.args = {["--allow-root"] if os.geteuid() == 0 else []!r}
+c.Spawner.args = {(["--allow-root"] if os.geteuid() == 0 else []) + NO_LAB_ARGS!r}
 c.Spawner.http_timeout = 60
 c.JupyterHub.tornado_settings = {{'slow_spawn_timeout': 0}}  # answer 202, stream progress
 c.HubTypesDatabase.url = {db_url!r}

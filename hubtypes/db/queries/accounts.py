@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from hubtypes.access.codes import generate_code, hash_code
 from hubtypes.clock import as_utc, to_db
-from hubtypes.db.models import Account, Grant, Role, Workshop
+from hubtypes.db.models import Account, Grant, Reset, Role, Workshop
 from hubtypes.db.queries.audit import audit
 from hubtypes.db.queries.logins import forget_name
+from hubtypes.db.queries.resets import RUNNING
 from hubtypes.db.queries.views import account_view as _view
 from hubtypes.db.queries.views import select_accounts
 from hubtypes.db.queries.workshops import require_open_workshop, require_workshop
@@ -211,3 +212,16 @@ def delete_account(session: Session, username: str, *, actor: str, now: datetime
         details={"workshop": view.workshop.slug if view.workshop else None, "role": view.role},
     )
     return True
+
+
+def being_deleted(session: Session, username: str) -> bool:
+    """Whether a running reset (or purge) is about to delete this account's data: the reset
+    disabled the account when it started, in the same transaction that recorded it."""
+    stmt = (
+        select(Account.id)
+        .join(Workshop, Account.workshop_id == Workshop.id)
+        .join(Reset, Reset.workshop == Workshop.slug)
+        .where(Account.username == username, Account.disabled.is_(True), Reset.state == RUNNING)
+        .limit(1)
+    )
+    return session.execute(stmt).first() is not None

@@ -28,6 +28,7 @@ from hubtypes.hub.client import HubAPI
 from hubtypes.inputs import Caps
 from hubtypes.services.base import HubServiceApp
 from hubtypes.services.workshop.grants import Grants, WorkshopGrants
+from hubtypes.services.workshop.groups import GroupSync
 from hubtypes.services.workshop.hub_config import SERVICE_NAME
 from hubtypes.services.workshop.operations import Operations
 from hubtypes.services.workshop.resets import Resets
@@ -54,6 +55,14 @@ class WorkshopService(HubServiceApp):
         properties. A pass also runs at start, so dates that passed while the service was
         down are caught up on. Default 60; e.g. 15 for a hub where locks must bite fast.""",
     ).tag(config=True)
+    group_sync_interval = Float(
+        2.0,
+        help="""Seconds between passes that add participants who logged in to their
+        workshop's hub group (one request per group, none when nothing changed; a pass also
+        runs right after accounts are created). Logins no longer write groups, so this is how
+        long a new participant can be missing from the group in the admin panel. Default 2;
+        e.g. 10 on a hub where nobody watches the panel during logins.""",
+    ).tag(config=True)
     concurrency = Integer(
         8,
         help="""Hub API requests a reset or a lock makes at once (deleting users, tokens).
@@ -65,6 +74,14 @@ class WorkshopService(HubServiceApp):
         help="""Servers a reset or a lock stops at once. Stopping is mostly waiting for
         processes or pods to exit, so this can be much higher than `concurrency`.
         Default 64.""",
+    ).tag(config=True)
+    delete_concurrency = Integer(
+        32,
+        help="""The most users a reset deletes at once. It starts with one and adds one while
+        the hub answers a trivial request within a quarter of a second, halving when an
+        answer takes over a second, so the hub's event loop stays free for everyone else;
+        many at once pay off where a deletion mostly waits (Kubernetes cleanup pods).
+        Default 32.""",
     ).tag(config=True)
     stop_timeout = Float(
         120.0,
@@ -183,6 +200,13 @@ class WorkshopService(HubServiceApp):
     ).tag(config=True)
     clock = AnyTrait(utcnow, help="Callable returning the current aware UTC time (tests only).")
 
+    @validate("group_sync_interval")
+    def _check_interval(self, proposal: Any) -> float:
+        if proposal["value"] <= 0:
+            name = proposal["trait"].name
+            raise TraitError(f"c.WorkshopService.{name} must be more than 0 seconds")
+        return float(proposal["value"])
+
     def build(self) -> tuple[web.Application, Resets]:
         """The tornado application and the resets runner (no I/O yet)."""
         from jupyterhub.services.auth import HubOAuth
@@ -203,10 +227,15 @@ class WorkshopService(HubServiceApp):
             timeout=max(60.0, self.stop_timeout),
         )
         ops = Operations(db, hub, self.clock, self.group_names(), self.caps())
+        self.group_sync = GroupSync(
+            ops, interval=self.group_sync_interval, reconcile_interval=self.lifecycle_interval
+        )
+        ops.accounts_created = self.group_sync.poke
         resets = Resets(
             ops,
             concurrency=self.concurrency,
             stop_concurrency=self.stop_concurrency,
+            delete_concurrency=self.delete_concurrency,
             stop_timeout=self.stop_timeout,
             storage_root=self.storage_root,
             purge_includes_instructors=self.purge_includes_instructors,
@@ -234,8 +263,10 @@ class WorkshopService(HubServiceApp):
         ticker = asyncio.create_task(
             self.every(self.lifecycle_interval, resets.lifecycle_pass, stop, "Lifecycle pass")
         )
+        syncer = asyncio.create_task(self.group_sync.run(stop))
         await stop.wait()
         ticker.cancel()
+        syncer.cancel()
         server.stop()
         resets.ops.hub.close()
 

@@ -13,7 +13,10 @@ by the custom scopes of the request's token, so people get them through roles:
   its ``access:services`` does not grant custom scopes.
 
 The post-auth hook puts each user in (or takes them out of) both groups at every login
-(the authenticator manages groups, so membership follows each login). The OAuth token
+(the authenticator manages groups, so membership follows each login, and the role is
+there at the first one). Participants' logins carry no groups (``None``: the hook leaves
+them alone, and the hub runs no group sync for them); the service adds them to their
+workshop's group in bulk (:mod:`.groups`). The OAuth token
 the hub then issues to the service carries the custom scopes the user holds, because
 the service lists them in its ``oauth_client_allowed_scopes``
 (jupyterhub/apihandlers/auth.py, ``_resolve_requested_scopes``).

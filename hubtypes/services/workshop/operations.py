@@ -70,6 +70,8 @@ class Operations:
     clock: Clock
     groups: GroupNames = field(default_factory=GroupNames)
     caps: Caps = field(default_factory=Caps)
+    # called after accounts were created (the group sync runs a pass then)
+    accounts_created: Callable[[], None] | None = None
     _written: dict[str, dict[str, Any]] = field(default_factory=dict)
     _group_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -331,7 +333,10 @@ class Operations:
                 now=now,
             )
 
-        return await self.tx(write)
+        created = await self.tx(write)
+        if self.accounts_created is not None:
+            self.accounts_created()
+        return created
 
     async def _hub_has(self, names: list[str]) -> list[str]:
         """Those of ``names`` the hub has."""

@@ -51,7 +51,7 @@ from hubtypes.db.queries.resets import (
 from hubtypes.db.queries.workshops import all_workshops, require_workshop
 from hubtypes.errors import Conflict, InputError
 from hubtypes.hub.client import HubAPIError
-from hubtypes.hub.servers import stop_servers_and_wait
+from hubtypes.hub.servers import paced_map, stop_servers_and_wait
 from hubtypes.lifecycle.reset_plan import ResetOptions, ResetPlan, plan_reset, workshop_folders
 from hubtypes.lifecycle.workshops import workshop_actions
 from hubtypes.records import WORKSHOP_PURGED, HubUser, running_servers
@@ -71,6 +71,8 @@ class Resets:
     stop_timeout: float = 120.0
     storage_root: str = ""
     purge_includes_instructors: bool = False
+    delete_concurrency: int = 32
+    delete_target: float = 1.0  # seconds the hub may take to answer a trivial request
     tasks: dict[int, asyncio.Task] = field(default_factory=dict)
     # more passes run after each lifecycle pass (the grants'); each returns its actions
     extra_passes: list[Callable[[], Awaitable[dict[str, Any]]]] = field(default_factory=list)
@@ -210,18 +212,20 @@ class Resets:
                 await report()
 
             async def stop_then_remove() -> None:
-                # stopping is mostly waiting for processes to exit: many at once
+                # the spawner stops these at once (now=True: the mixin sees the account is
+                # being reset), so stopping is brief: many at once
                 stops = await self.ops.hub.map(stop, sorted(running), limit=self.stop_concurrency)
                 _raise_first(stops)
                 await self.audit(actor, "reset.servers-stopped", slug, {"count": len(running)})
-                _raise_first(await self.ops.hub.map(remove, sorted(running), limit=2))
+                _raise_first(await self.paced(remove, sorted(running)))
 
-            # users without servers are deleted while the others' servers stop
+            # users without servers are deleted while the others' servers stop; deletions
+            # are paced so that the hub answers each within a second (its loop stays free)
             hub_names = sorted(present)
             idle = [n for n in hub_names if n not in running]
             results = await asyncio.gather(
                 stop_then_remove(),
-                self.ops.hub.map(remove, idle, limit=self.concurrency),
+                self.paced(remove, idle),
                 return_exceptions=True,
             )
             for result in results:
@@ -255,6 +259,17 @@ class Resets:
             log.exception(f"Reset {reset_id} of workshop {slug!r} stopped: {e}")
             await self.ops.tx(set_progress, reset_id, dict(progress, error=1))
             await self.audit(actor, "reset.error", slug, {"error": str(e)[:500]})
+
+    async def paced(self, fn: Any, names: list[str]) -> list[Any]:
+        """``fn`` over ``names``, as many at once (up to `delete_concurrency`) as keep the
+        hub answering ``GET /hub/api/`` within `delete_target` seconds."""
+
+        async def probe() -> None:
+            await self.ops.hub.request("GET", "/")
+
+        return await paced_map(
+            fn, names, limit=self.delete_concurrency, probe=probe, target=self.delete_target
+        )
 
     async def stop_all(self, name: str, servers: Iterable[str]) -> None:
         """Stop the given servers of ``name`` and wait until none runs or is pending."""

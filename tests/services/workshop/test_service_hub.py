@@ -36,10 +36,15 @@ def test_accounts_groups_and_bad_input(real_hub_factory, tmp_path):
     # no hub user yet: they come into being at first login
     assert sh.hub.api("GET", "/users/a-001").status_code == 404
 
-    # a code from the API logs in; the participant lands in the workshop's group
+    # a code from the API logs in; the participant lands in the workshop's group (the
+    # service adds them within its group_sync_interval, not the login)
     sh.codes.update({c["username"]: c["code"] for c in creds})
     sh.login("a-001")
-    assert sh.hub.api("GET", "/users/a-001").json()["groups"] == ["workshop-a"]
+    svchub.wait_for(
+        lambda: sh.hub.api("GET", "/users/a-001").json()["groups"] == ["workshop-a"],
+        30,
+        "a-001 in workshop-a",
+    )
     # and the account listing shows the login
     listing = {a["username"]: a for a in sh.call("GET", "workshops/a/accounts").json()["accounts"]}
     assert listing["a-001"]["last_login_at"] and not listing["a-002"]["last_login_at"]

@@ -1,0 +1,69 @@
+"""Who belongs in each workshop's hub groups, derived from hubtypes' accounts (no I/O).
+
+The workshop service writes the membership in bulk (:mod:`hubtypes.services.workshop.groups`);
+the hub's login no longer does it for participants. hubtypes' database is the one source of
+truth, so the decision is made from accounts alone:
+
+* a workshop's members group holds its participants and instructors that have logged in
+  (only they have a hub user; the hub refuses to add a name it does not know);
+* its instructors group holds its instructors that have logged in;
+* disabled accounts are not added (a reset disables the accounts it is about to delete);
+* admin accounts belong to no workshop group (as at their login, which clears their groups).
+
+Nobody is removed. A hub user whose account goes is deleted by the hub, and the hub drops
+it from its groups then; a member with no account in the workshop was added by an admin on
+purpose (a helper, say), and a reset's plan lists them as kept, never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from hubtypes.access.names import GroupNames
+from hubtypes.records import AccountView
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """The users to add to one workshop's hub group (sorted)."""
+
+    workshop: str
+    add: tuple[str, ...] = ()
+
+
+def _groups_of(account: AccountView, names: GroupNames) -> tuple[str, ...]:
+    if account.workshop is None or account.role not in ("participant", "instructor"):
+        return ()
+    members, instructors = names.of(account.workshop.slug)
+    return (members, instructors) if account.role == "instructor" else (members,)
+
+
+def group_changes(
+    accounts: Iterable[AccountView],
+    names: GroupNames,
+    current: Mapping[str, Iterable[str]],
+) -> dict[str, GroupChange]:
+    """Per hub group, what to change so it matches ``accounts``.
+
+    ``current`` maps a group name to the members the hub is known to have (a group missing
+    from it is taken as empty; with ``{}``, the result is everyone who belongs). Every
+    workshop group that has an account gets an entry, possibly with nothing to add.
+    """
+    wanted: dict[str, set[str]] = {}
+    workshop_of: dict[str, str] = {}
+    for account in accounts:
+        for group in _groups_of(account, names):
+            workshop_of[group] = account.workshop.slug  # type: ignore[union-attr]
+            wanted.setdefault(group, set())
+            if account.last_login_at is not None and not account.disabled:
+                wanted[group].add(account.username)
+    return {
+        group: GroupChange(
+            workshop_of[group], tuple(sorted(wanted[group] - set(current.get(group, ()))))
+        )
+        for group in sorted(wanted)
+    }
+
+
+__all__ = ["GroupChange", "group_changes"]

@@ -1,0 +1,75 @@
+"""Who the workshop service adds to a workshop's hub groups: the pure decision.
+
+hubtypes/lifecycle/memberships.py; the I/O around it is tested against a real hub in
+test_group_sync_hub.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from hubtypes.access.names import GroupNames
+from hubtypes.lifecycle.memberships import GroupChange, group_changes
+from hubtypes.records import AccountView, WorkshopView
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+PY = WorkshopView("py", "PY", NOW, NOW + timedelta(days=1), NOW + timedelta(days=2))
+R = WorkshopView("r", "R", NOW, NOW + timedelta(days=1), NOW + timedelta(days=2))
+
+
+def account(name: str, role: str = "participant", workshop: WorkshopView | None = PY, *,
+            logged_in: bool = True, disabled: bool = False) -> AccountView:  # fmt: skip
+    return AccountView(name, role, workshop, disabled=disabled,
+                       last_login_at=NOW if logged_in else None)  # fmt: skip
+
+
+ACCOUNTS = [
+    account("ann"),
+    account("bob", logged_in=False),  # no hub user yet: the hub would refuse the name
+    account("cid", disabled=True),  # being reset: about to be deleted
+    account("teach", "instructor"),
+    account("boss", "admin", None),  # admins are in no workshop group
+    account("rita", workshop=R),
+]
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        (
+            {},
+            {
+                "workshop-py": GroupChange("py", ("ann", "teach")),
+                "workshop-py-instructors": GroupChange("py", ("teach",)),
+                "workshop-r": GroupChange("r", ("rita",)),
+            },
+        ),
+        (  # only what is missing; a member with no account (carol, added by hand) stays
+            {"workshop-py": {"ann", "carol"}, "workshop-py-instructors": {"teach"}},
+            {
+                "workshop-py": GroupChange("py", ("teach",)),
+                "workshop-py-instructors": GroupChange("py", ()),
+                "workshop-r": GroupChange("r", ("rita",)),
+            },
+        ),
+    ],
+)
+def test_group_changes(current, expected):
+    assert group_changes(ACCOUNTS, GroupNames(), current) == expected
+
+
+def test_group_names_follow_the_templates():
+    names = GroupNames("ws-{slug}", "ws-{slug}-staff")
+    changes = group_changes(ACCOUNTS[:4], names, {})
+    assert {g: c.add for g, c in changes.items()} == {
+        "ws-py": ("ann", "teach"),
+        "ws-py-staff": ("teach",),
+    }
+
+
+def test_nobody_logged_in_means_nothing_to_add():
+    changes = group_changes([account("bob", logged_in=False)], GroupNames(), {})
+    assert changes == {"workshop-py": GroupChange("py", ())}
+    assert group_changes([], GroupNames(), {"workshop-py": {"carol"}}) == {}
