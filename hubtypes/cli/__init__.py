@@ -151,6 +151,7 @@ EXAMPLES = {
         "--starts 2026-12-07T09:00 --ends 2026-12-08T17:00 --delete-after 2027-01-08"
     ),
     "workshop list": "hubtypes workshop list",
+    "workshop reopen": "hubtypes workshop reopen python-2026-12 --delete-after 2027-02-01",
     "accounts create": "hubtypes accounts create --workshop python-2026-12 --count 30",
     "accounts list": "hubtypes accounts list --workshop python-2026-12",
     "grants add": "hubtypes grants add --workshop python-2026-12 alice@example.org bob@example.org",
