@@ -95,6 +95,29 @@ def _hub_factory(tmp_path: Path) -> Iterator[HubFactory]:
         raise errors[0]
 
 
+# --- order: the longest tests first ----------------------------------------------
+
+# .ci/run spreads test files over a few xdist workers (--dist loadfile) in collection order,
+# so a long file collected last would run alone at the end. These go first.
+LONG_FILES = (
+    "tests/spawner/test_peer_suite.py",  # JupyterHub's own spawner tests, two runs at once
+    "tests/services/workshop/test_browser_grants.py",
+    "tests/services/workshop/test_grants_page_cli.py",
+    "tests/cli/test_cli_remote.py",
+    "tests/services/workshop/test_browser_workshop.py",
+    "tests/services/workshop/test_grants_hub.py",
+    "tests/services/workshop/test_security_tokens.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONG_FILES.index(path) if path in LONG_FILES else len(LONG_FILES)
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 # --- a real PostgreSQL server -----------------------------------------------
 
 
