@@ -69,6 +69,41 @@ def check_workshop(
     return WorkshopInput(slug, title, starts_at, ends_at, purge_at)
 
 
+def workshop_problems(
+    slug: str, title: str, starts: str, ends: str, delete_after: str, now: datetime
+) -> list[InputError]:
+    """Every problem of a workshop form at once (``check_workshop`` stops at the first),
+    so a form can mark each bad field; empty when ``check_workshop`` would accept it."""
+    problems: list[InputError] = []
+    if problem := slug_problem(slug):
+        problems.append(InputError("slug", problem))
+    if len((title or "").strip()) > 200:
+        problems.append(InputError("title", "at most 200 characters"))
+    when: dict[str, datetime] = {}
+    for field, value in (("starts", starts), ("ends", ends), ("delete-after", delete_after)):
+        if not (value or "").strip():
+            problems.append(
+                InputError(field, "is empty; give a date, e.g. 2026-12-01T09:00 or +2d")
+            )
+            continue
+        try:
+            when[field] = parse_when(value, field, now)
+        except InputError as e:
+            problems.append(e)
+    if "ends" in when:
+        if "starts" in when and when["ends"] <= when["starts"]:
+            problems.append(InputError("ends", "the workshop must end after it starts"))
+        elif when["ends"] <= now:
+            problems.append(
+                InputError("ends", "is in the past; a new workshop must end in the future")
+            )
+        if "delete-after" in when and when["delete-after"] < when["ends"]:
+            problems.append(
+                InputError("delete-after", "the purge date must be on or after the end")
+            )
+    return problems
+
+
 def check_count(count: int) -> int:
     if not 1 <= count <= MAX_ACCOUNTS:
         raise InputError("count", f"{count} is out of range; give 1 to {MAX_ACCOUNTS}")

@@ -17,6 +17,8 @@ from typing import Any
 WORKSHOP_OPEN = "open"
 WORKSHOP_RESETTING = "resetting"
 WORKSHOP_PURGED = "purged"
+# a purged workshop an admin put away: hidden from lists, its audit log kept
+WORKSHOP_ARCHIVED = "archived"
 
 
 @dataclass(frozen=True)

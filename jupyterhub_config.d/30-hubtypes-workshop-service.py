@@ -104,6 +104,12 @@ def _hubtypes_workshop_service(c):
 
     c.WorkshopAuthenticator.post_auth_hook = hub_config.post_auth_hook(operators_hook)
 
+    # Hub admins and instructors land on the workshop pages after login, not on a server
+    # they did not ask for; participants keep the hub's default. A default_url set before
+    # this file (or after it) is the operator's choice and wins.
+    if "default_url" not in c.JupyterHub:
+        c.JupyterHub.default_url = hub_config.landing_url(name)
+
     # the admin page's Workshops panel (share/hubtypes/templates/admin.html); the login
     # snippet put the same folder on the template path already
     if claimed("login") is None:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import math
 import secrets
+from datetime import datetime
 
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 GROUPS = 4
@@ -57,3 +58,16 @@ def verify_code(code: str, stored: str) -> bool:
 # Verified against when a username is unknown, so a wrong name costs the same
 # time as a wrong code and response timing does not reveal which accounts exist.
 DUMMY_HASH = hash_code(generate_code())
+
+
+def session_predates_code(last_login_at: datetime | None, code_issued_at: datetime | None) -> bool:
+    """Whether a hub session was opened with a code that has since been replaced.
+
+    ``code_issued_at`` is set when an account's code is reissued; every successful login
+    records ``last_login_at``. A session whose account's last login is older than the
+    current code logged in with the old one, so it ends (the authenticator's
+    ``refresh_user`` answers False). An account never reissued keeps its sessions.
+    """
+    if code_issued_at is None:
+        return False
+    return last_login_at is None or last_login_at < code_issued_at

@@ -26,7 +26,7 @@ from traitlets import Bool, Integer, TraitError, Unicode, default, validate
 from hubtypes._data import insert_templates
 from hubtypes.access import throttle
 from hubtypes.access.address import client_address
-from hubtypes.access.codes import DUMMY_HASH, verify_code
+from hubtypes.access.codes import DUMMY_HASH, session_predates_code, verify_code
 from hubtypes.access.expiry import account_status
 from hubtypes.access.names import INSTRUCTORS_GROUP, WORKSHOP_GROUP
 from hubtypes.auth.deleting import OneDeletionAtATime
@@ -360,14 +360,15 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
 
     def _still_valid(self, username: str) -> bool:
         with self.database.connection() as conn:
-            found = logins.account_for_login(conn, username)
-        view = found[0] if found else None
-        if view is None:
+            found = logins.account_for_refresh(conn, username)
+        if found is None:
             return not self.reject_unknown_users
-        return account_status(view, self.clock()).can_log_in
+        view, issued = found
+        replaced = session_predates_code(view.last_login_at, issued)  # logged in with an old code
+        return not replaced and account_status(view, self.clock()).can_log_in
 
     async def refresh_user(self, user: Any, handler: Any = None) -> bool:
-        """False once the account is locked, so the hub ends its sessions."""
+        """False once the account is locked or its code replaced: the hub ends the session."""
         valid = await self._in_thread(self._still_valid, user.name)
         if valid is False:
             self.log.info(f"Workshop account {user.name!r} is no longer valid; ending its session")

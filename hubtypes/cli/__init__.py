@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     reopen.add_argument("--ends", help="the new lock time (default: unchanged)")
     reopen.add_argument("--delete-after", required=True, help="the new purge date (must lie ahead)")
     _route_args(reopen)
-    listing = workshop.add_parser("list", help="list workshops")
+    listing = workshop.add_parser("list", help="list workshops with their status")
+    listing.add_argument("--archived", action="store_true", help="archived workshops too")
     _route_args(listing)
 
     accounts = commands.add_parser("accounts", help="workshop accounts").add_subparsers(
@@ -105,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     alist = accounts.add_parser("list", help="list a workshop's accounts")
     alist.add_argument("--workshop", help="workshop slug (omit for hub-wide admin accounts)")
     _route_args(alist)
+    from hubtypes.cli import people
+
+    people.add_parsers(accounts, workshop, _route_args)
 
     usage = commands.add_parser(
         "usage", help="daily usage counts (kept when users are deleted); read-only"
@@ -150,10 +154,14 @@ EXAMPLES = {
         'hubtypes workshop create python-2026-12 --title "Python basics" '
         "--starts 2026-12-07T09:00 --ends 2026-12-08T17:00 --delete-after 2027-01-08"
     ),
-    "workshop list": "hubtypes workshop list",
-    "workshop reopen": "hubtypes workshop reopen python-2026-12 --delete-after 2027-02-01",
+    "workshop list": "hubtypes workshop list --archived",
+    "workshop reopen": "hubtypes workshop reopen python-2026-12 --ends +3d --delete-after +10d",
+    "workshop archive": "hubtypes workshop archive python-2026-12",
     "accounts create": "hubtypes accounts create --workshop python-2026-12 --count 30",
     "accounts list": "hubtypes accounts list --workshop python-2026-12",
+    "accounts reissue": "hubtypes accounts reissue python-2026-12-007",
+    "accounts unthrottle": "hubtypes accounts unthrottle python-2026-12-007",
+    "accounts import": ("hubtypes accounts import --workshop python-2026-12 roster.csv --dry-run"),
     "grants add": "hubtypes grants add --workshop python-2026-12 alice@example.org bob@example.org",
     "grants list": "hubtypes grants list --workshop python-2026-12",
     "grants remove": "hubtypes grants remove --workshop python-2026-12 bob@example.org",

@@ -14,6 +14,7 @@ from hubtypes.clock import human, utcnow
 from hubtypes.db.database import Database, DatabaseError
 from hubtypes.db.models import Role
 from hubtypes.db.queries.accounts import create_accounts, list_accounts, usernames_with_prefix
+from hubtypes.db.queries.resets import purged_workshops
 from hubtypes.db.queries.workshops import (
     create_workshop,
     find_workshop,
@@ -31,6 +32,7 @@ from hubtypes.inputs import (
     plan_usernames,
     split_names,
 )
+from hubtypes.lifecycle.workshops import workshop_status
 
 CLI_ACTOR = "cli"
 
@@ -58,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
         from hubtypes.cli import grants
 
         return grants.run(args)
+    from hubtypes.cli import people
+
+    if (args.command, getattr(args, "action", None)) in people.HANDLED:
+        return people.run(args, _open, CLI_ACTOR)
     if getattr(args, "hub_url", None):
         from hubtypes.cli import remote
 
@@ -122,11 +128,14 @@ def workshop_reopen(args: argparse.Namespace) -> int:
 
 def workshop_list(args: argparse.Namespace) -> int:
     with _open(args.db_url, read_only=True).session() as session:
-        rows = list_workshops(session)
+        rows = list_workshops(session, include_archived=args.archived)
+        purged = purged_workshops(session)
+    now = utcnow()
     table = [
         [
             w.slug,
             w.title,
+            workshop_status(w, now, purged=w.slug in purged).value,
             human(w.starts_at),
             human(w.ends_at),
             human(w.delete_after),
@@ -134,7 +143,9 @@ def workshop_list(args: argparse.Namespace) -> int:
         ]
         for w, counts in rows
     ]
-    print_table(["slug", "title", "opens", "locks", "purge", "accounts"], table, sys.stdout)
+    print_table(
+        ["slug", "title", "status", "opens", "locks", "purge", "accounts"], table, sys.stdout
+    )
     return 0
 
 

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "workshop" and args.action == "reopen":
         return workshop_reopen(service, args)
     if args.command == "workshop":
-        return workshop_list(service)
+        return workshop_list(service, args.archived)
     if args.action == "create":
         return accounts_create(service, args)
     return accounts_list(service, args)
@@ -141,12 +141,13 @@ def _reopen_body(args: argparse.Namespace) -> dict[str, str | None]:
     }
 
 
-def workshop_list(service: Service) -> int:
-    data = asyncio.run(service.call("GET", "/workshops"))
+def workshop_list(service: Service, archived: bool = False) -> int:
+    data = asyncio.run(service.call("GET", "/workshops" + ("?archived=true" if archived else "")))
     rows = [
         [
             w["slug"],
             w["title"],
+            w["status"],
             _when(w["starts_at"]),
             _when(w["ends_at"]),
             _when(w["delete_after"]),
@@ -154,7 +155,9 @@ def workshop_list(service: Service) -> int:
         ]
         for w in data["workshops"]
     ]
-    print_table(["slug", "title", "opens", "locks", "purge", "accounts"], rows, sys.stdout)
+    print_table(
+        ["slug", "title", "status", "opens", "locks", "purge", "accounts"], rows, sys.stdout
+    )
     return 0
 
 

@@ -78,6 +78,9 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     created_by: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # when the current code was issued, if it replaced another (migration 0006): a hub
+    # session that logged in before it was made with the old code and is ended
+    code_issued_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     workshop: Mapped[Workshop | None] = relationship(back_populates="accounts")

@@ -15,7 +15,7 @@ from typing import Any
 
 from hubtypes.access.expiry import AccountState, account_status
 from hubtypes.clock import as_utc
-from hubtypes.records import AccountView, WorkshopView
+from hubtypes.records import WORKSHOP_ARCHIVED, AccountView, WorkshopView
 
 
 class WorkshopStatus(str, enum.Enum):
@@ -24,10 +24,13 @@ class WorkshopStatus(str, enum.Enum):
     locked = "locked"
     purge_due = "purge-due"
     purged = "purged"
+    archived = "archived"  # purged, and put away by an admin
 
 
 def workshop_status(workshop: WorkshopView, now: datetime, *, purged: bool) -> WorkshopStatus:
     """Where a workshop is in its life at ``now`` (``purged``: its reset has finished)."""
+    if workshop.state == WORKSHOP_ARCHIVED:
+        return WorkshopStatus.archived
     if purged:
         return WorkshopStatus.purged
     now = as_utc(now)

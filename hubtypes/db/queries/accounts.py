@@ -127,7 +127,12 @@ def create_accounts(
 def reissue_codes(
     session: Session, usernames: Sequence[str], *, actor: str, now: datetime
 ) -> list[NewCredential]:
-    """New codes for existing accounts (the old ones stop working); shown once."""
+    """New codes for existing accounts (the old ones stop working); shown once.
+
+    Each account's ``code_issued_at`` becomes ``now``: the authenticator ends a hub
+    session that logged in before it (see :func:`hubtypes.access.codes.session_predates_code`),
+    and the name's login throttle is cleared (whoever lost the code may have guessed).
+    """
     found = {a.username: a for a in list_named(session, usernames)}
     missing = set(usernames) - set(found)
     if missing:
@@ -136,14 +141,49 @@ def reissue_codes(
     for name in sorted(found):
         view, code = found[name], generate_code()
         session.execute(
-            update(Account).where(Account.username == name).values(code_hash=hash_code(code))
+            update(Account)
+            .where(Account.username == name)
+            .values(code_hash=hash_code(code), code_issued_at=to_db(now))
         )
+        forget_name(session, name)
         workshop = view.workshop.slug if view.workshop else None
         credentials.append(NewCredential(name, code, view.role, workshop, view.expires_at))
     audit(
         session, actor=actor, action="accounts.reissue", target=",".join(sorted(usernames)), now=now
     )
     return credentials
+
+
+def reissue_code(
+    session: Session, slug: str, username: str, *, actor: str, now: datetime
+) -> NewCredential:
+    """A new code for one account of workshop ``slug`` (404 if it has no such account)."""
+    _require_member(session, slug, username)
+    [credential] = reissue_codes(session, [username], actor=actor, now=now)
+    return credential
+
+
+def clear_throttle(session: Session, slug: str, username: str, *, actor: str, now: datetime) -> int:
+    """Forget the failed logins of one account of ``slug`` (audited); how many counters went.
+
+    The name's own counter and its per-address ones go; an address's counter over every
+    name stays (it is the guard against one machine trying many names).
+    """
+    _require_member(session, slug, username)
+    cleared = forget_name(session, username)
+    audit(session, actor=actor, action="account.throttle_cleared", target=username, now=now,
+          details={"workshop": slug, "counters": cleared})  # fmt: skip
+    return cleared
+
+
+def _require_member(session: Session, slug: str, username: str) -> Account:
+    workshop = require_workshop(session, slug)
+    account = session.scalars(
+        select(Account).where(Account.username == username, Account.workshop_id == workshop.id)
+    ).one_or_none()
+    if account is None:
+        raise NotFound("username", f"workshop {slug!r} has no account {username!r}")
+    return account
 
 
 def list_named(session: Session, usernames: Iterable[str]) -> list[AccountView]:

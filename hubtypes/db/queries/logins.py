@@ -49,6 +49,8 @@ _LOCK_COUNTERS = (
     .where(ThrottleEntry.key.in_(bindparam("keys", expanding=True)))
     .values(failures=ThrottleEntry.failures)
 )
+# what a session refresh reads: the account, and when its current code was issued
+_REFRESH = select_accounts(Account.code_issued_at).where(Account.username == bindparam("username"))
 _TOUCH = (
     update(Account)
     .where(Account.username == bindparam("name"))
@@ -82,6 +84,14 @@ def account_for_login(db: Executor, username: str) -> tuple[AccountView, str] | 
     return account_view(row), row.code_hash
 
 
+def account_for_refresh(db: Executor, username: str) -> tuple[AccountView, datetime | None] | None:
+    """The account and when its current code was issued (None: its first code)."""
+    row = db.execute(_REFRESH, {"username": username}).one_or_none()
+    if row is None:
+        return None
+    return account_view(row), as_utc(row.code_issued_at) if row.code_issued_at else None
+
+
 def throttle_counters(db: Executor, keys: Sequence[str]) -> dict[str, throttle.Counter]:
     """The counters that exist among ``keys``, in one query."""
     rows = db.execute(_COUNTERS, {"keys": list(keys)})
@@ -108,10 +118,11 @@ def forget_failures(db: Executor, key: str) -> None:
     db.execute(_FORGET, {"key": key})
 
 
-def forget_name(db: Executor, username: str) -> None:
-    """Forget a name's failures: its own counter and those per address (an account gone)."""
+def forget_name(db: Executor, username: str) -> int:
+    """Forget a name's failures: its own counter and those per address (an account gone,
+    or an instructor clearing the throttle). Returns how many counters went."""
     part = "/" + throttle.key_part(username)
-    db.execute(
+    result = db.execute(
         delete(ThrottleEntry).where(
             (ThrottleEntry.key == user_key(username))
             | (
@@ -120,6 +131,7 @@ def forget_name(db: Executor, username: str) -> None:
             )
         )
     )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def record_login(

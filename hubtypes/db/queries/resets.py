@@ -124,8 +124,9 @@ def running_resets(session: Session) -> list[Reset]:
 
 
 def purged_workshops(session: Session) -> set[str]:
-    """Workshops that are purged (their reset finished and no admin reopened them)."""
-    return closed_workshops(session, WORKSHOP_PURGED)
+    """Workshops that are purged (their reset finished and no admin reopened them),
+    archived ones included."""
+    return closed_workshops(session)
 
 
 def set_progress(session: Session, reset_id: int, progress: dict[str, int]) -> None:

@@ -16,7 +16,13 @@ from hubtypes.db.queries.audit import audit
 from hubtypes.db.queries.views import workshop_view
 from hubtypes.errors import Conflict, NotFound
 from hubtypes.inputs import WorkshopInput
-from hubtypes.records import WORKSHOP_OPEN, WORKSHOP_PURGED, WORKSHOP_RESETTING, WorkshopView
+from hubtypes.records import (
+    WORKSHOP_ARCHIVED,
+    WORKSHOP_OPEN,
+    WORKSHOP_PURGED,
+    WORKSHOP_RESETTING,
+    WorkshopView,
+)
 
 
 def get_workshop(session: Session, slug: str) -> Workshop | None:
@@ -66,7 +72,7 @@ def require_open_workshop(session: Session, slug: str) -> Workshop:
             f"workshop {slug!r} is being reset: it accepts no new accounts; "
             f"GET /workshops/{slug}/reset shows the reset's progress",
         )
-    if workshop.state == WORKSHOP_PURGED:
+    if workshop.state in (WORKSHOP_PURGED, WORKSHOP_ARCHIVED):
         raise Conflict(
             "workshop",
             f"workshop {slug!r} has been purged and is closed; create a new workshop, "
@@ -85,18 +91,19 @@ def set_workshop_state(session: Session, slug: str, state: str) -> None:
     )
 
 
-def closed_workshops(session: Session, state: str = WORKSHOP_PURGED) -> set[str]:
-    """Slugs of the workshops in ``state`` (default: purged)."""
-    return set(session.scalars(select(Workshop.slug).where(Workshop.state == state)))
+def closed_workshops(session: Session, *states: str) -> set[str]:
+    """Slugs of the workshops in one of ``states`` (default: purged or archived)."""
+    wanted = states or (WORKSHOP_PURGED, WORKSHOP_ARCHIVED)
+    return set(session.scalars(select(Workshop.slug).where(Workshop.state.in_(wanted))))
 
 
 def reopen_workshop(
     session: Session, data: WorkshopInput, *, actor: str, now: datetime
 ) -> WorkshopView:
-    """Open a purged workshop again with new dates (validated ``data``): an admin's act,
-    audited with the dates before and after."""
+    """Open a purged (or archived) workshop again with new dates (validated ``data``): an
+    admin's act, audited with the dates before and after."""
     workshop = lock_workshop(session, data.slug)
-    if workshop.state != WORKSHOP_PURGED:
+    if workshop.state not in (WORKSHOP_PURGED, WORKSHOP_ARCHIVED):
         why = "is being reset" if workshop.state == WORKSHOP_RESETTING else "is open"
         raise Conflict("workshop", f"workshop {data.slug!r} {why}; only a purged one is reopened")
     before = workshop_view(workshop)
@@ -123,8 +130,29 @@ def all_workshops(session: Session) -> list[WorkshopView]:
     return [workshop_view(w) for w in session.scalars(select(Workshop).order_by(Workshop.slug))]
 
 
-def list_workshops(session: Session) -> list[tuple[WorkshopView, dict[str, int]]]:
-    """Every workshop with its account counts per role, by start date."""
+def archive_workshop(session: Session, slug: str, *, actor: str, now: datetime) -> WorkshopView:
+    """Put a purged workshop away: lists no longer show it; its row and audit log stay."""
+    workshop = lock_workshop(session, slug)
+    if workshop.state == WORKSHOP_ARCHIVED:
+        return workshop_view(workshop)  # archiving twice changes nothing
+    if workshop.state != WORKSHOP_PURGED:
+        raise Conflict(
+            "workshop",
+            f"workshop {slug!r} is {workshop.state}; only a purged workshop is archived "
+            "(reset it first)",
+        )
+    workshop.state = WORKSHOP_ARCHIVED
+    audit(session, actor=actor, action="workshop.archive", target=slug, now=now,
+          details={"state": [WORKSHOP_PURGED, WORKSHOP_ARCHIVED]})  # fmt: skip
+    session.flush()
+    return workshop_view(workshop)
+
+
+def list_workshops(
+    session: Session, *, include_archived: bool = False
+) -> list[tuple[WorkshopView, dict[str, int]]]:
+    """Every workshop (archived ones only if asked) with its account counts per role, by
+    start date."""
     counts: dict[int, dict[str, int]] = {}
     rows = session.execute(
         select(Account.workshop_id, Account.role, func.count()).group_by(
@@ -134,7 +162,10 @@ def list_workshops(session: Session) -> list[tuple[WorkshopView, dict[str, int]]
     for workshop_id, role, n in rows:
         if workshop_id is not None:
             counts.setdefault(workshop_id, {})[role.value] = n
-    workshops = session.scalars(select(Workshop).order_by(Workshop.starts_at, Workshop.slug))
+    stmt = select(Workshop).order_by(Workshop.starts_at, Workshop.slug)
+    if not include_archived:
+        stmt = stmt.where(Workshop.state != WORKSHOP_ARCHIVED)
+    workshops = session.scalars(stmt)
     return [(workshop_view(w), counts.get(w.id, {})) for w in workshops]
 
 

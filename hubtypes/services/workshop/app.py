@@ -31,6 +31,7 @@ from hubtypes.services.workshop.grants import Grants, WorkshopGrants
 from hubtypes.services.workshop.groups import GroupSync
 from hubtypes.services.workshop.hub_config import SERVICE_NAME
 from hubtypes.services.workshop.operations import Operations
+from hubtypes.services.workshop.people import People
 from hubtypes.services.workshop.resets import Resets
 
 
@@ -247,6 +248,7 @@ class WorkshopService(HubServiceApp):
             "ops": ops,
             "resets": resets,
             "grants": grants,
+            "people": People(ops, resets),
             "service": self,
             "jinja": make_env("workshop", self.extra_template_paths),
             "cookie_secret": os.urandom(32),

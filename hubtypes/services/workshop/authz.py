@@ -40,6 +40,7 @@ class Action(str, enum.Enum):
     audit_all = "audit-all"
     lifecycle = "lifecycle"  # run the periodic task now
     reopen = "reopen"  # open a purged workshop again
+    archive = "archive"  # put a purged workshop away (hidden from lists, audit kept)
 
 
 ADMIN_ONLY = {
@@ -48,6 +49,7 @@ ADMIN_ONLY = {
     Action.audit_all,
     Action.lifecycle,
     Action.reopen,
+    Action.archive,
 }
 
 

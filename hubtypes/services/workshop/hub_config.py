@@ -105,6 +105,32 @@ def _is_hub_admin(handler: Any, authentication: dict) -> bool:
     return bool(getattr(user, "admin", False))
 
 
+def landing_url(service: str = SERVICE_NAME) -> Callable[[Any], str]:
+    """A ``c.JupyterHub.default_url`` callable: hub admins and instructors land on the
+    workshop service after login (and at ``/``); everyone else gets the hub's default
+    (an empty answer: their server, or the spawn page).
+
+    JupyterHub calls it with the request's handler (``BaseHandler.get_next_url`` and the
+    root handler, 5.5.1 and 6.1.1 alike: jupyterhub/handlers/base.py, pages.py); after a
+    login ``handler.current_user`` is the user just logged in, groups already synced, so
+    the post-auth hook's groups decide. A ``?next=`` still wins.
+    """
+
+    def default_url(handler: Any) -> str:
+        try:
+            user = handler.current_user
+        except (AttributeError, RuntimeError):  # not resolved for this request
+            return ""
+        if user is None:
+            return ""
+        groups = {getattr(g, "name", g) for g in (getattr(user, "groups", None) or [])}
+        if getattr(user, "admin", False) or groups & {ADMINS_GROUP, INSTRUCTORS_GROUP}:
+            return f"{handler.base_url}services/{service}/"
+        return ""
+
+    return default_url
+
+
 def post_auth_hook(previous: Callable[..., Any] | None = None) -> Callable[..., Any]:
     """A hook putting instructors in :data:`INSTRUCTORS_GROUP` and hub admins in
     :data:`ADMINS_GROUP`, and everyone else in neither (chains ``previous``)."""

@@ -97,9 +97,9 @@ class Operations:
 
     # --- workshops --------------------------------------------------------------------
 
-    async def workshops(self, who: Identity) -> list[dict[str, Any]]:
+    async def workshops(self, who: Identity, archived: bool = False) -> list[dict[str, Any]]:
         def read(session: Any) -> tuple[list, set[str], set[str]]:
-            rows = list_workshops(session)
+            rows = list_workshops(session, include_archived=archived)
             instructs = set() if who.is_admin else instructed_workshops(session, who.name)
             return rows, purged_workshops(session), instructs
 

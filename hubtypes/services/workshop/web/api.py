@@ -25,7 +25,8 @@ class WorkshopsAPI(APIHandler):
     body_limit = ROSTER_BODY_LIMIT  # the instructors' names
 
     async def get(self) -> None:
-        self.write_json({"workshops": await self.ops.workshops(self.who)})
+        archived = self.query_choice("archived", ("false", "true")) == "true"
+        self.write_json({"workshops": await self.ops.workshops(self.who, archived=archived)})
 
     async def post(self) -> None:
         self.write_json(await self.ops.create_workshop(self.who, self.body_json()), 201)

@@ -32,6 +32,7 @@ from hubtypes.lifecycle.reset_plan import ResetOptions
 from hubtypes.services.pages import hub_page_namespace
 from hubtypes.services.workshop.authz import Action, Identity
 from hubtypes.services.workshop.operations import Operations
+from hubtypes.services.workshop.people import People
 from hubtypes.services.workshop.resets import Resets
 
 # URL route groups: a workshop slug, and any one path component (a username)
@@ -48,7 +49,7 @@ DRAIN_LIMIT = 100 * 1024 * 1024
 
 # query arguments whose values may be logged; every other value is redacted
 LOGGED_ARGUMENTS = frozenset(
-    {"limit", "format", "dry_run", "include_instructors", "include_shared_folders"}
+    {"limit", "format", "dry_run", "archived", "include_instructors", "include_shared_folders"}
 )
 
 
@@ -127,6 +128,10 @@ class BaseHandler(RedactedLogMixin, HubOAuthenticated, web.RequestHandler):
     @property
     def resets(self) -> Resets:
         return self.settings["resets"]
+
+    @property
+    def people(self) -> People:
+        return self.settings["people"]
 
     async def latest_reset(self, slug: str) -> dict[str, Any]:
         """The workshop's latest reset, for those who may reset it; 404 if there is none."""

@@ -6,11 +6,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from hubtypes.db.queries.resets import latest_reset, reset_json
-from hubtypes.errors import Conflict
-from hubtypes.inputs import InputError
+from hubtypes.errors import Conflict, HubTypesError
+from hubtypes.inputs import InputError, workshop_problems
 from hubtypes.lifecycle.reset_plan import ResetOptions
 from hubtypes.records import CREDENTIAL_COLUMNS
 from hubtypes.services.workshop.authz import Action
+from hubtypes.services.workshop.cards import with_qr
 from hubtypes.services.workshop.shapes import accounts_csv
 from hubtypes.services.workshop.web.base import (
     NAME,
@@ -28,8 +29,53 @@ OPTION_LABELS = {
 }
 
 
+# the workshop form's fields as its labels name them (errors are reported by label)
+FIELD_LABELS = {
+    "slug": "Slug (short name)",
+    "title": "Title",
+    "starts": "Opens",
+    "ends": "Locks",
+    "delete_after": "Purge",
+    "instructors": "Instructors",
+    "workshop": "Workshop",
+}
+
+
 def form(handler: BaseHandler) -> dict[str, Any]:
     return {k: handler.get_body_argument(k) for k in handler.request.body_arguments}
+
+
+def field_errors(errors: list[HubTypesError]) -> dict[str, str]:
+    """Form input name -> message, each field's first problem (``delete-after`` is the
+    input ``delete_after``)."""
+    found: dict[str, str] = {}
+    for e in errors:
+        name = (e.field or "workshop").replace("-", "_")
+        found.setdefault(name, e.message)
+    return found
+
+
+async def checked_workshop_form(
+    handler: PageHandler, values: dict[str, Any], action: Any, workshop: dict[str, Any] | None
+) -> dict[str, str]:
+    """Every problem of the form at once, then the operation's own (a taken slug, a cap)."""
+    current = workshop or {}
+    problems = workshop_problems(
+        values.get("slug", current.get("slug", "")),
+        values.get("title", ""),
+        values.get("starts", ""),
+        values.get("ends", ""),
+        values.get("delete_after", ""),
+        handler.ops.clock(),
+    )
+    errors = field_errors(list(problems))
+    if errors:
+        return errors
+    try:
+        await action()
+    except (InputError, Conflict) as e:
+        return field_errors([e])
+    return {}
 
 
 class PageHandler(BaseHandler):
@@ -40,8 +86,9 @@ class PageHandler(BaseHandler):
 
 class WorkshopsPage(PageHandler):
     async def get(self) -> None:
-        workshops = await self.ops.workshops(self.who)
-        self.page("workshops.html", workshops=workshops)
+        archived = self.query_choice("archived", ("false", "true")) == "true"
+        workshops = await self.ops.workshops(self.who, archived=archived)
+        self.page("workshops.html", workshops=workshops, archived=archived)
 
 
 class NewWorkshopPage(PageHandler):
@@ -49,47 +96,68 @@ class NewWorkshopPage(PageHandler):
 
     async def get(self) -> None:
         await self.ops.authorize(self.who, Action.create_workshop)
-        self.page("workshop_form.html", workshop=None, values={}, error=None)
+        self.page("workshop_form.html", workshop=None, values={}, errors={}, labels=FIELD_LABELS)
 
     async def post(self) -> None:
         values = form(self)
-        try:
-            result = await self.ops.create_workshop(self.who, values)
-        except InputError as e:
+        await self.ops.authorize(self.who, Action.create_workshop)
+        created: dict[str, Any] = {}
+
+        async def create() -> None:
+            created.update(await self.ops.create_workshop(self.who, values))
+
+        errors = await checked_workshop_form(self, values, create, None)
+        if errors:
             self.set_status(400)
-            self.page("workshop_form.html", workshop=None, values=values, error=e)
+            self.page("workshop_form.html", workshop=None, values=values, errors=errors,
+                      labels=FIELD_LABELS)  # fmt: skip
             return
-        if result["credentials"]:
-            self.page(
-                "credentials.html", slug=result["slug"], **_credentials(result["credentials"])
-            )
+        if created["credentials"]:
+            credentials_page(self, created["slug"], created["credentials"], created)
             return
-        self.redirect(f"{self.settings['service'].service_prefix}w/{result['slug']}")
+        self.redirect(f"{self.settings['service'].service_prefix}w/{created['slug']}")
 
 
 class EditWorkshopPage(PageHandler):
     async def get(self, slug: str) -> None:
         workshop = await self.ops.workshop(self.who, slug)
         await self.ops.authorize(self.who, Action.edit, slug)
-        self.page("workshop_form.html", workshop=workshop, values={}, error=None)
+        self.page("workshop_form.html", workshop=workshop, values={}, errors={},
+                  labels=FIELD_LABELS)  # fmt: skip
 
     async def post(self, slug: str) -> None:
         values = form(self)
-        try:
+        workshop = await self.ops.workshop(self.who, slug)
+        await self.ops.authorize(self.who, Action.edit, slug)
+
+        async def update() -> None:
             await self.ops.update_workshop(self.who, slug, values)
-        except InputError as e:
+
+        errors = await checked_workshop_form(self, values, update, workshop)
+        if errors:
             self.set_status(400)
-            workshop = await self.ops.workshop(self.who, slug)
-            self.page("workshop_form.html", workshop=workshop, values=values, error=e)
+            self.page("workshop_form.html", workshop=workshop, values=values, errors=errors,
+                      labels=FIELD_LABELS)  # fmt: skip
             return
         self.redirect(f"{self.settings['service'].service_prefix}w/{slug}")
 
 
 class WorkshopPage(PageHandler):
-    async def get(self, slug: str, error: InputError | None = None) -> None:
+    async def get(
+        self,
+        slug: str,
+        error: HubTypesError | None = None,
+        *,
+        notice: str = "",
+        values: dict[str, Any] | None = None,
+        row_error: tuple[str, str, str] | None = None,
+    ) -> None:
+        """The workshop and its accounts; a refused form comes back here with what was
+        typed (``values``: the create form; ``row_error``: (username, typed, message))."""
         workshop = await self.ops.workshop(self.who, slug)
         accounts = await self.ops.accounts(self.who, slug)
-        self.page("workshop.html", workshop=workshop, accounts=accounts, error=error)
+        self.page("workshop.html", workshop=workshop, accounts=accounts, error=error,
+                  notice=notice, values=values or {}, row_error=row_error)  # fmt: skip
 
 
 class CreateAccountsPage(PageHandler):
@@ -105,13 +173,34 @@ class CreateAccountsPage(PageHandler):
                 body["count"] = None
         try:
             creds = await self.ops.create_accounts(self.who, slug, body)
-        except InputError as e:
-            self.set_status(400)
-            await WorkshopPage.get(self, slug, error=e)  # type: ignore[arg-type]
+        except (InputError, Conflict) as e:
+            self.set_status(e.status)
+            await WorkshopPage.get(self, slug, error=e, values=values)  # type: ignore[arg-type]
             return
         workshop = await self.ops.workshop(self.who, slug)
-        rows = [c.as_dict() for c in creds]
-        self.page("credentials.html", slug=slug, workshop=workshop, **_credentials(rows))
+        credentials_page(self, slug, [c.as_dict() for c in creds], workshop)
+
+
+ROSTER_COLUMNS = [*CREDENTIAL_COLUMNS, "name", "email"]
+
+
+def credentials_page(
+    handler: PageHandler,
+    slug: str,
+    rows: list[dict[str, Any]],
+    workshop: dict[str, Any] | None,
+    **extra: Any,
+) -> None:
+    """The once-only page of new codes: CSV, the instructor's sheet and the cards (QR)."""
+    service = handler.settings["service"]
+    hub_url = service.public_url or f"{handler.request.protocol}://{handler.request.host}/"
+    cards = with_qr(rows, hub_url, service.hub_prefix)
+    data = _credentials(rows)
+    if any("name" in r for r in rows):  # from a roster: whom each account is for
+        data["csv_href"] = "data:text/csv;charset=utf-8," + quote(
+            accounts_csv(rows, ROSTER_COLUMNS)
+        )
+    handler.page("credentials.html", slug=slug, workshop=workshop, cards=cards, **data, **extra)
 
 
 def _credentials(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -122,16 +211,24 @@ def _credentials(rows: list[dict[str, Any]]) -> dict[str, Any]:
 class AccountPage(PageHandler):
     async def post(self, slug: str, username: str) -> None:
         action = self.get_body_argument("action", "")
+        typed = self.get_body_argument("expires", "")
         body: dict[str, Any] = {}
-        if action == "extend":
-            body["expires"] = self.get_body_argument("expires", "")
-            if not body["expires"]:
-                raise InputError("expires", "give the new end, e.g. +1d or 2026-12-05T17:00")
-        elif action in ("disable", "enable"):
-            body["disabled"] = action == "disable"
-        else:
-            raise InputError("action", "extend, disable or enable")
-        await self.ops.update_account(self.who, slug, username, body)
+        try:
+            if action == "extend":
+                body["expires"] = typed
+                if not typed.strip():
+                    raise InputError("expires", "give the new end, e.g. +1d or 2026-12-05T17:00")
+            elif action in ("disable", "enable"):
+                body["disabled"] = action == "disable"
+            else:
+                raise InputError("action", "extend, disable or enable")
+            await self.ops.update_account(self.who, slug, username, body)
+        except InputError as e:
+            # back to the same row, with what was typed and what is wrong with it
+            self.set_status(400)
+            row_error = (username, typed, e.message)
+            await WorkshopPage.get(self, slug, row_error=row_error)  # type: ignore[arg-type]
+            return
         self.redirect(f"{self.settings['service'].service_prefix}w/{slug}#accounts")
 
 

@@ -19,6 +19,7 @@ from hubtypes.services.workshop.web.api import (
 from hubtypes.services.workshop.web.base import NAME, SLUG, RedactedLogMixin
 from hubtypes.services.workshop.web.grants import grant_handlers
 from hubtypes.services.workshop.web.pages import page_handlers
+from hubtypes.services.workshop.web.people import people_handlers
 
 
 class OAuthCallback(RedactedLogMixin, HubOAuthCallbackHandler):
@@ -39,4 +40,4 @@ def make_handlers(prefix: str) -> list[tuple[str, type, dict[str, Any]] | tuple[
         (p + "api/lifecycle", LifecycleAPI),
         (p + "oauth_callback", OAuthCallback),
     ]
-    return [*api, *grant_handlers(p), *page_handlers(p)]
+    return [*api, *people_handlers(p), *grant_handlers(p), *page_handlers(p)]
