@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jupyterhub.auth import Authenticator
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from tornado import web
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Integer, TraitError, Unicode, default, validate
@@ -28,8 +27,18 @@ from hubtypes._data import insert_templates
 from hubtypes.access import throttle
 from hubtypes.access.address import client_address
 from hubtypes.access.codes import DUMMY_HASH, verify_code
+from hubtypes.access.dates import account_dates, notice, refusal
+from hubtypes.access.ended import ended_message, ended_workshop_of
 from hubtypes.access.expiry import account_status
 from hubtypes.access.names import INSTRUCTORS_GROUP, WORKSHOP_GROUP
+from hubtypes.auth.login_page import (
+    WorkshopLoginHandler,
+    clear_ended_notice,
+    leave_ended_notice,
+)
+from hubtypes.auth.page_dates import WorkshopDates
+from hubtypes.auth.participant import UNAVAILABLE as UNAVAILABLE  # noqa: F401 (re-exported)
+from hubtypes.auth.participant import account_now, in_thread, session_check
 from hubtypes.clock import utcnow
 from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
 from hubtypes.db.queries import logins
@@ -38,12 +47,6 @@ from hubtypes.records import AccountView
 from hubtypes.storage.hub_types import config_problems
 
 GENERIC_FAILURE = "Invalid username or access code."
-UNAVAILABLE = "Logins are unavailable for a moment; please try again in a minute."
-
-
-def _one_line(error: DBAPIError) -> str:
-    """The driver's message, first line only: no SQL, no parameters (they hold names)."""
-    return (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
 
 
 # `Authenticator.auth_refresh_strict` arrived in JupyterHub 6.1 (default False there).
@@ -57,6 +60,7 @@ class _Refusal:
     status: int
     message: str
     retry_after: int | None = None
+    dates: dict[str, Any] | None = None  # the person's dates, for the login page
 
 
 class WorkshopAuthenticator(Authenticator):
@@ -212,6 +216,15 @@ class WorkshopAuthenticator(Authenticator):
             # like JupyterHub for its own database: say what to do, and stop
             self.log.critical(str(e))
             sys.exit(1)
+        # the dates banner of the hub's pages, fed by the reads below (auth/page_dates.py)
+        self.dates = WorkshopDates(
+            parent=self, read=self._account_now, dates_of=account_dates, clock=lambda: self.clock()
+        )
+        self.dates.install(getattr(self.parent, "template_vars", None))
+
+    def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
+        # the login page that shows a refused participant's dates (auth/login_page.py)
+        return [("/login", WorkshopLoginHandler)]
 
     def _check_spawner_config(self) -> None:
         """Check the spawner mixin's settings now, at hub start, not at a first spawn."""
@@ -276,10 +289,15 @@ class WorkshopAuthenticator(Authenticator):
                 self._prune_stale_counters(conn, limits.window, now)
                 if verdict.wait is not None:  # right code only, and this one was wrong
                     return self._too_many(verdict.wait)
-                return _Refusal(403, GENERIC_FAILURE)
+                # by the name's shape alone, never by the account (access/ended.py)
+                ended = ended_workshop_of(username, logins.known_workshops(conn), now)
+                return _Refusal(403, ended_message(ended) if ended else GENERIC_FAILURE)
+            self.dates.remember(username, view)
             status = account_status(view, now)
             if not status.can_log_in:
-                return _Refusal(403, status.message)
+                dates = account_dates(view)
+                shown = notice(dates, now, timedelta(0))
+                return _Refusal(403, refusal(status, dates, now), dates=shown)
             logins.record_login(
                 conn,
                 username,
@@ -317,24 +335,7 @@ class WorkshopAuthenticator(Authenticator):
         return client_address(forwarded, peer_ip, self.trusted_proxy_hops)
 
     async def _in_thread(self, fn: Any, *args: Any) -> Any:
-        """``fn`` in a worker thread, retried on lock contention; a database that cannot be
-        reached becomes a 503 with a plain message (and one log line, no traceback)."""
-        attempts = 4
-        for attempt in range(attempts):
-            try:
-                return await asyncio.to_thread(fn, *args)
-            except (IntegrityError, OperationalError) as e:
-                # two first failures for one key at once, a deadlock, a busy SQLite or a
-                # dropped connection: the transaction was rolled back whole, so trying
-                # again is safe (and the pool's pre-ping reconnects)
-                if attempt < attempts - 1:
-                    continue
-                self.log.error(f"hubtypes' database is unavailable: {_one_line(e)}")
-                raise web.HTTPError(503, UNAVAILABLE) from None
-            except DBAPIError as e:
-                self.log.error(f"hubtypes' database is unavailable: {_one_line(e)}")
-                raise web.HTTPError(503, UNAVAILABLE) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await in_thread(self.log, fn, *args)
 
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> dict | None:
         username = self.normalize_username((data.get("username") or "").strip())
@@ -347,7 +348,10 @@ class WorkshopAuthenticator(Authenticator):
             self.log.info(f"Login refused for {username[:64]!r} from {address}: {result.message}")
             if result.retry_after is not None and handler is not None:
                 handler.set_header("Retry-After", str(result.retry_after))
-            raise web.HTTPError(result.status, result.message)
+            error = web.HTTPError(result.status, result.message)
+            error.hubtypes_dates = result.dates  # type: ignore[attr-defined]
+            raise error
+        clear_ended_notice(handler)
         return dict(result)
 
     def check_allowed(self, username: str, authentication: dict | None = None) -> bool:
@@ -356,20 +360,26 @@ class WorkshopAuthenticator(Authenticator):
 
     # --- sessions -----------------------------------------------------------------
 
-    def _still_valid(self, username: str) -> bool:
-        with self.database.connection() as conn:
-            found = logins.account_for_login(conn, username)
-        view = found[0] if found else None
-        if view is None:
-            return not self.reject_unknown_users
-        return account_status(view, self.clock()).can_log_in
+    def _account_now(self, username: str) -> AccountView | None:
+        return account_now(self.database, username)
+
+    def _still_valid(self, username: str) -> tuple[bool, dict[str, str] | None]:
+        """Whether the session stays, and if not, what the login page should say."""
+        view, valid, why = session_check(
+            self.database, username, self.clock(), reject_unknown=self.reject_unknown_users
+        )
+        self.dates.remember(username, view)
+        return valid, why
 
     async def refresh_user(self, user: Any, handler: Any = None) -> bool:
-        """False once the account is locked, so the hub ends its sessions."""
-        valid = await self._in_thread(self._still_valid, user.name)
+        """False once the account is locked, so the hub ends its sessions; the login page
+        the browser is sent to then says why (auth/login_page.py)."""
+        valid, why = await self._in_thread(self._still_valid, user.name)
         if valid is False:
             self.log.info(f"Workshop account {user.name!r} is no longer valid; ending its session")
-        return valid
+            if why is not None:
+                leave_ended_notice(handler, why)
+        return bool(valid)
 
     def _delete_account(self, username: str) -> None:
         with self.database.session() as session:
@@ -383,3 +393,4 @@ class WorkshopAuthenticator(Authenticator):
         """
         super().delete_user(user)
         await asyncio.to_thread(self._delete_account, user.name)
+        self.dates.forget(user.name)

@@ -15,8 +15,10 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hubtypes.access import throttle
+from hubtypes.access.ended import KnownWorkshop
 from hubtypes.clock import as_utc, to_db
-from hubtypes.db.models import Account, ThrottleEntry
+from hubtypes.db.models import Account, Reset, ThrottleEntry, Workshop
+from hubtypes.db.queries.resets import DONE
 from hubtypes.db.queries.views import account_view, select_accounts
 from hubtypes.records import AccountView
 
@@ -49,6 +51,13 @@ _LOCK_COUNTERS = (
     .where(ThrottleEntry.key.in_(bindparam("keys", expanding=True)))
     .values(failures=ThrottleEntry.failures)
 )
+# every workshop, with whether a reset of it finished (failed logins only: see access/ended)
+_KNOWN_WORKSHOPS = select(
+    Workshop.slug,
+    Workshop.title,
+    Workshop.delete_after,
+    Workshop.slug.in_(select(Reset.workshop).where(Reset.state == DONE)).label("reset_done"),
+)
 _TOUCH = (
     update(Account)
     .where(Account.username == bindparam("name"))
@@ -80,6 +89,14 @@ def account_for_login(db: Executor, username: str) -> tuple[AccountView, str] | 
     if row is None:
         return None
     return account_view(row), row.code_hash
+
+
+def known_workshops(db: Executor) -> list[KnownWorkshop]:
+    """Every workshop's slug, title, deletion date and whether its reset finished."""
+    return [
+        KnownWorkshop(r.slug, r.title, as_utc(r.delete_after), bool(r.reset_done))
+        for r in db.execute(_KNOWN_WORKSHOPS)
+    ]
 
 
 def throttle_counters(db: Executor, keys: Sequence[str]) -> dict[str, throttle.Counter]:

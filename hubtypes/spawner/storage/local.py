@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hubtypes.fs.safe_delete import DIR_FLAGS, archive_tree, safe_delete
+from hubtypes.spawner.notice import place_dates_notice
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
 from hubtypes.storage.mounts import Mount
@@ -194,6 +195,7 @@ class LocalStorage(StorageBackend):
         spawner.notebook_dir = spawner.hubtypes_server_root(home)
         if not self.system_users:
             spawner.home_dir = home  # SimpleLocalProcessSpawner's preexec chdirs into it
+        await place_dates_notice(spawner, res, home)
 
     def _home(self, spawner: Any, mounts: tuple[Mount, ...]) -> str:
         return safe_join(spawner.storage_root, mounts[0].subpath)
