@@ -123,6 +123,11 @@ def warning(dates: Dates, now: datetime) -> str:
     )
 
 
+def _iso(value: datetime | None) -> str:
+    """For ``<time datetime>``: whole seconds, with the offset, as every browser parses."""
+    return as_utc(value).isoformat(timespec="seconds") if value else ""
+
+
 def notice(dates: Dates, now: datetime, warn_before: timedelta) -> dict[str, Any] | None:
     """What the hub's pages show (``hubtypes_dates`` in the templates), or None.
 
@@ -135,9 +140,9 @@ def notice(dates: Dates, now: datetime, warn_before: timedelta) -> dict[str, Any
     return {
         "title": dates.title,
         "phase": state.value,
-        "ends": dates.ends.isoformat() if dates.ends else "",
+        "ends": _iso(dates.ends),
         "ends_text": human(dates.ends) if dates.ends else "",
-        "deleted_after": dates.deleted_after.isoformat() if dates.deleted_after else "",
+        "deleted_after": _iso(dates.deleted_after),
         "deleted_after_text": human(dates.deleted_after) if dates.deleted_after else "",
         "ended": state in (Phase.ended, Phase.deleted),
         "deleted": state is Phase.deleted,

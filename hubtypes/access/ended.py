@@ -9,9 +9,10 @@ purged, never on the accounts table:
 - a name is a workshop's when it starts with ``{slug}-`` (hubtypes' default naming:
   ``py-001`` is workshop ``py``'s); among all workshops, live or purged, the one with the
   longest matching slug is the name's (``py-2024-001`` is ``py-2024``'s, not ``py``'s);
-- if that workshop has been purged (its reset finished and its deletion date has passed: a
-  workshop reopened with new dates is live again), a failed login for the name is told the
-  workshop ended; otherwise, and for names of no workshop's shape, the generic failure.
+- if that workshop has been purged (a reset of it finished: the workshop service's own
+  notion of "purged", :func:`hubtypes.db.queries.resets.purged_workshops`), a failed login
+  for the name is told the workshop ended; otherwise, and for names of no workshop's shape,
+  the generic failure.
 
 Every name of a purged workshop's shape gets the same answer whether an account ever had it
 or not, and a live workshop's names still get the generic failure, so nothing about any
@@ -23,37 +24,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-
-from hubtypes.clock import as_utc
 
 
 @dataclass(frozen=True)
 class KnownWorkshop:
     slug: str
     title: str
-    delete_after: datetime
-    reset_done: bool  # a reset of the workshop has finished
+    purged: bool  # a reset of the workshop has finished
 
 
-def is_purged(workshop: KnownWorkshop, now: datetime) -> bool:
-    return workshop.reset_done and as_utc(now) >= as_utc(workshop.delete_after)
-
-
-def ended_workshop_of(
-    username: str, workshops: Iterable[KnownWorkshop], now: datetime
-) -> KnownWorkshop | None:
+def ended_workshop_of(username: str, workshops: Iterable[KnownWorkshop]) -> KnownWorkshop | None:
     """The purged workshop ``username`` is named after, or None (see the module's rules)."""
     matching = [w for w in workshops if username.startswith(w.slug + "-")]
     if not matching:
         return None
     owner = max(matching, key=lambda w: len(w.slug))
-    return owner if is_purged(owner, now) else None
+    return owner if owner.purged else None
 
 
 def ended_message(workshop: KnownWorkshop) -> str:
     title = workshop.title or workshop.slug
     return (
-        f"The workshop “{title}” has ended and its accounts and files have been removed. "
+        f"The workshop \"{title}\" has ended and its accounts and files have been removed. "
         "If your workshop is still running, check the username and access code on your card."
     )

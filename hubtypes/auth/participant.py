@@ -70,7 +70,7 @@ def session_check(
             return None, True, None
         # a reset removed the account: say the workshop ended if the name's shape says so
         with database.connection() as conn:
-            ended = ended_workshop_of(username, logins.known_workshops(conn), now)
+            ended = ended_workshop_of(username, logins.known_workshops(conn))
         return None, False, ended_payload(None, ended.title or ended.slug) if ended else None
     if account_status(view, now).can_log_in:
         return view, True, None

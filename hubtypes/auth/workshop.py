@@ -290,7 +290,7 @@ class WorkshopAuthenticator(Authenticator):
                 if verdict.wait is not None:  # right code only, and this one was wrong
                     return self._too_many(verdict.wait)
                 # by the name's shape alone, never by the account (access/ended.py)
-                ended = ended_workshop_of(username, logins.known_workshops(conn), now)
+                ended = ended_workshop_of(username, logins.known_workshops(conn))
                 return _Refusal(403, ended_message(ended) if ended else GENERIC_FAILURE)
             self.dates.remember(username, view)
             status = account_status(view, now)

@@ -55,8 +55,7 @@ _LOCK_COUNTERS = (
 _KNOWN_WORKSHOPS = select(
     Workshop.slug,
     Workshop.title,
-    Workshop.delete_after,
-    Workshop.slug.in_(select(Reset.workshop).where(Reset.state == DONE)).label("reset_done"),
+    Workshop.slug.in_(select(Reset.workshop).where(Reset.state == DONE)).label("purged"),
 )
 _TOUCH = (
     update(Account)
@@ -92,11 +91,8 @@ def account_for_login(db: Executor, username: str) -> tuple[AccountView, str] | 
 
 
 def known_workshops(db: Executor) -> list[KnownWorkshop]:
-    """Every workshop's slug, title, deletion date and whether its reset finished."""
-    return [
-        KnownWorkshop(r.slug, r.title, as_utc(r.delete_after), bool(r.reset_done))
-        for r in db.execute(_KNOWN_WORKSHOPS)
-    ]
+    """Every workshop's slug, title and whether a reset of it finished."""
+    return [KnownWorkshop(r.slug, r.title, bool(r.purged)) for r in db.execute(_KNOWN_WORKSHOPS)]
 
 
 def throttle_counters(db: Executor, keys: Sequence[str]) -> dict[str, throttle.Counter]:
