@@ -11,6 +11,15 @@ itself) and this handler, registered by ``Authenticator.get_handlers`` in place 
 ``/login`` (jupyterhub/app.py ``init_handlers`` puts the authenticator's routes first),
 shows it: the access ended, when the files are deleted, what to do.
 
+JupyterLab itself is sent here too: once the session has ended, its polls of the stopped
+server (``/user/NAME/api/kernels``...) reach the hub, whose ``@web.authenticated`` redirects
+them to ``/hub/login``; fetch follows, gets this HTML page and JupyterLab says nothing, as if
+the server still ran. So a poll of a server's API that arrives here (not a navigation:
+``Sec-Fetch-Mode``) after a lock gets 424, what the hub answers for a stopped server
+(``UserUrlHandler._fail_api_request``): JupyterLab then shows its "Server unavailable or
+unreachable" dialog, whose "Restart" opens ``/hub/spawn`` in a new tab: this page, saying
+why. (Replacing that dialog itself would take a JupyterLab extension, a JavaScript build.)
+
 A refused login's dates travel on the ``HTTPError`` (``hubtypes_dates``): the hub renders a
 refusal on the login form through ``LoginHandler.render_template`` with the exception in the
 namespace (``BaseHandler.write_error``), which :meth:`_render` reads.
@@ -19,8 +28,10 @@ namespace (``BaseHandler.write_error``), which :meth:`_render` reads.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers.login import LoginHandler
@@ -29,6 +40,8 @@ from hubtypes.access.dates import Dates, notice
 
 ENDED_COOKIE = "hubtypes-access-ended"
 ENDED_DAYS = 14  # long enough to cover a workshop's grace period
+# where a poll of a single-user server's API came from (the hub's ?next=)
+_SERVER_API = re.compile(r"/user/[^/]+/(?:[^?]*/)?api/")
 
 
 def _iso(value: datetime | None) -> str:
@@ -87,6 +100,23 @@ def _parse(payload: dict[str, Any]) -> Dates:
 
 class WorkshopLoginHandler(LoginHandler):
     """The stock login page with ``hubtypes_login_dates`` and ``hubtypes_session_ended``."""
+
+    async def get(self) -> None:
+        if self._polled_by_a_stopped_server():
+            self.set_status(424)  # what JupyterLab takes for "your server is not running"
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"message": "Your workshop access has ended."}))
+            return
+        await super().get()
+
+    def _polled_by_a_stopped_server(self) -> bool:
+        if (
+            self.current_user is not None
+            or self.request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate"
+        ):
+            return False
+        next_url = unquote(self.get_argument("next", ""))
+        return bool(_SERVER_API.search(next_url)) and self._ended_payload() is not None
 
     def _ended_payload(self) -> dict[str, Any] | None:
         payload = getattr(self, "_hubtypes_ended", None)

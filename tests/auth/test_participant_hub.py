@@ -15,36 +15,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 import svchub
+from participanthub import participant_hub
 from realhub import login_error
 
 pytestmark = pytest.mark.hub
-
-
-def participant_hub(factory, tmp_path, extra: str = "") -> svchub.ServiceHub:
-    """svchub's hub and workshop service, with hubtypes' own spawner (its homes, the dates
-    file) on SimpleLocalProcessSpawner running real jupyter-server processes."""
-    db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
-    store = tmp_path / "store"
-    store.mkdir(exist_ok=True)
-    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
-                   check=True, capture_output=True)  # fmt: skip
-    config = svchub.ServiceHub.config(db_url, tmp_path / "homes")
-    config += f"""
-c.JupyterHub.spawner_class = "hubtypes-simple"
-c.HubTypeSpawnerMixin.storage_root = {str(store)!r}
-c.Spawner.http_timeout = 60
-{extra}
-"""
-    sh = svchub.ServiceHub(factory(config), db_url, tmp_path)
-    sh.wait_service()
-    return sh
 
 
 def banner(html: str) -> str:
@@ -79,6 +58,9 @@ def test_dates_warning_lock_and_the_page_after_it(real_hub_factory, tmp_path):
     assert utc(ends) in text and utc(deleted) in text
     assert "your files" in text and "Download as an Archive" in text
     assert utc(ends) in banner(s.get(sh.hub.url + "hub/token", timeout=30).text)
+    # the spawn page (its not-running form, before the first start) too
+    spawn_page = s.get(sh.hub.url + f"hub/spawn-pending/{ann}", timeout=30)
+    assert utc(deleted) in banner(spawn_page.text), spawn_page.text[:3000]
 
     # the server starts with WORKSHOP-DATES.md in the workshop home
     r = s.get(sh.hub.url + f"hub/spawn/{ann}", timeout=90)
