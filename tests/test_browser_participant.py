@@ -35,7 +35,7 @@ async def test_participant_dates_files_and_the_end(real_hub_factory, browser_pag
     shots.mkdir(parents=True, exist_ok=True)
     sh = participant_hub(real_hub_factory, tmp_path, 'c.Spawner.default_url = "/lab"')
     sh.workshop("py", ends="+2d", purge="+9d")
-    [ann] = sh.accounts("--workshop", "py", "--count", "1")
+    [teach] = sh.accounts("--workshop", "py", "--role", "instructor", "--usernames", "teach")
     url = sh.hub.url
     browser = browser_page.context.browser
     context = await browser.new_context(
@@ -46,6 +46,24 @@ async def test_participant_dates_files_and_the_end(real_hub_factory, browser_pag
     )
     page = await context.new_page()
     page.set_default_timeout(30_000)
+
+    # the instructor's printed card says both dates, in the printing browser's zone
+    await page.goto(url + "hub/login")
+    await page.fill("#username_input", teach)
+    await page.fill("#password_input", sh.codes[teach])
+    await page.click("#login_submit")
+    await page.wait_for_url(url + "hub/home")
+    await page.goto(sh.service + "w/py")
+    await page.fill("#count", "1")
+    await page.click("#ht-create")
+    card = page.locator(".ht-card").first
+    ann = str(await card.get_attribute("data-username"))
+    sh.codes[ann] = await card.locator(".ht-code").inner_text()
+    card_dates = await card.locator(".ht-dates").inner_text()
+    assert "Your access ends" in card_dates and "your files are deleted after" in card_dates
+    assert "EST" in card_dates
+    await page.screenshot(path=str(shots / "instructor-card-dates.png"))
+    await page.goto(url + "hub/logout")
 
     # the home page after login: both dates, in the browser's zone (UTC in the title)
     await page.goto(url + "hub/login")
