@@ -45,6 +45,6 @@ def ended_workshop_of(username: str, workshops: Iterable[KnownWorkshop]) -> Know
 def ended_message(workshop: KnownWorkshop) -> str:
     title = workshop.title or workshop.slug
     return (
-        f"The workshop \"{title}\" has ended and its accounts and files have been removed. "
+        f'The workshop "{title}" has ended and its accounts and files have been removed. '
         "If your workshop is still running, check the username and access code on your card."
     )

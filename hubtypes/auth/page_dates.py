@@ -34,7 +34,6 @@ from hubtypes.access.dates import Dates, notice
 from hubtypes.clock import Clock, utcnow
 
 TEMPLATE_VAR = "hubtypes_dates"
-_MISSING = object()
 
 
 class WorkshopDates(LoggingConfigurable):
@@ -82,11 +81,11 @@ class WorkshopDates(LoggingConfigurable):
 
     def cached(self, name: str) -> Any:
         """The cached record of ``name``; None when unknown (and then read in a thread)."""
-        entry = self._records.get(name, _MISSING)
-        if entry is _MISSING:
+        entry = self._records.get(name)
+        if entry is None:
             self._read_later(name)
             return None
-        read_at, record = entry  # type: ignore[misc]
+        read_at, record = entry
         if time.monotonic() - read_at > self._max_age:
             self._read_later(name)
         return record
