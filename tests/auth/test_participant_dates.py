@@ -315,3 +315,15 @@ async def test_refresh_says_why_the_session_ended(auth):
     assert authenticator._still_valid("old-003") == (False, {"ended_workshop": "OLD"})
     assert authenticator._still_valid("someone") == (False, None)
     assert await authenticator.refresh_user(SimpleNamespace(name="py-001")) is False
+
+
+def test_oauth_guests_see_their_dates_community_members_keep_theirs():
+    from hubtypes.access.grants import GrantView, Standing
+    from hubtypes.auth.access_mixin import _guest_dates
+
+    guest = GrantView("alice", WS, expires_at=T0 + D, standing=Standing.guest)
+    dates = _guest_dates(guest)
+    assert dates is not None and (dates.ends, dates.deleted_after) == (T0 + D, T0 + 9 * D)
+    member = GrantView("carol", WS, standing=Standing.community)
+    assert _guest_dates(member) is None  # their access does not end with the workshop
+    assert _guest_dates(None) is None
