@@ -8,8 +8,10 @@ field and how to fix it; validation happens before anything is written.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from hubtypes.access.names import SLUG_RULE, numbered_usernames, slug_problem, username_problem
 from hubtypes.errors import InputError
@@ -206,3 +208,34 @@ def check_caps(
 
 
 __all__ = ["InputError", "parse_when", "check_workshop", "check_caps", "Caps", "SLUG_RULE"]
+
+
+# --- fields of a request's JSON body ------------------------------------------
+
+# usernames one request may name (the hub is asked about them); more: split the list
+MAX_NAMED = 1000
+
+
+def body_text(body: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    """The string field ``key`` of a request body; ``default`` None means required."""
+    value = body.get(key, default)
+    if value is None:
+        raise InputError(key, "is required")
+    if not isinstance(value, str):
+        raise InputError(key, "must be a string")
+    return value
+
+
+def body_names(value: Any, key: str) -> list[str]:
+    """A body's list of usernames (or one string of them), checked; [] when absent."""
+    if value in (None, "", []):
+        return []
+    if isinstance(value, str):
+        value = split_names(value)
+    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+        raise InputError(key, "a list of usernames")
+    if len(value) > MAX_NAMED:
+        raise InputError(
+            key, f"{len(value)} names in one request; give at most {MAX_NAMED} (split the list)"
+        )
+    return check_usernames(value)

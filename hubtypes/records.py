@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# A workshop's state in hubtypes' database. Only an open workshop accepts accounts and
+# lets its accounts log in; a reset moves it to resetting, then purged, where it stays
+# until an admin reopens it.
+WORKSHOP_OPEN = "open"
+WORKSHOP_RESETTING = "resetting"
+WORKSHOP_PURGED = "purged"
+
 
 @dataclass(frozen=True)
 class WorkshopView:
@@ -19,6 +26,12 @@ class WorkshopView:
     starts_at: datetime  # aware UTC
     ends_at: datetime  # lock time, aware UTC
     delete_after: datetime  # purge time, aware UTC
+    state: str = WORKSHOP_OPEN
+
+    @property
+    def closed(self) -> bool:
+        """Being reset or purged: no new accounts, no logins."""
+        return self.state != WORKSHOP_OPEN
 
 
 @dataclass(frozen=True)

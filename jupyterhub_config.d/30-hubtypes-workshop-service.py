@@ -82,6 +82,10 @@ def _hubtypes_workshop_service(c):
             }
         )
     c.JupyterHub.custom_scopes.update(hub_config.CUSTOM_SCOPES)
+    # The service authorises by the custom scopes of each request's token. Instructors
+    # get theirs through a role on `hubtypes-instructors`, hub admins through a role on
+    # `hubtypes-admins` (the hub's own `admin` role cannot be given more scopes); the
+    # post-auth hook below keeps both groups in step with each login.
     roles = c.JupyterHub.load_roles if "load_roles" in c.JupyterHub else []
     known = {r.get("name") for r in roles} if isinstance(roles, list) else set()
     c.JupyterHub.load_roles.extend([r for r in hub_config.roles() if r["name"] not in known])

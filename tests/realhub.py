@@ -57,15 +57,28 @@ class HubFactory(Protocol):
 # /proc/sys/net/ipv4/ip_local_port_range): a port there can be taken by any outgoing
 # connection between the moment it is chosen and the moment the hub binds it, and with two
 # pytest runs side by side in CI that happened ("Failed to bind hub", exit code 1).
-_PORTS = range(20000, 32768)
+# The range is cut into slices, one per pytest process: xdist's workers (gw0, gw1, ...) and
+# the run beside them ($HUBTYPES_PORT_SLICE) never choose the same port.
+PORT_SLICES = 8
+_SLICE_SIZE = (32768 - 20000) // PORT_SLICES
+
+
+def _port_range() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    index = (int(os.environ.get("HUBTYPES_PORT_SLICE", "0")) + int(worker or 0)) % PORT_SLICES
+    start = 20000 + index * _SLICE_SIZE
+    return range(start, start + _SLICE_SIZE)
+
+
 _handed_out: set[int] = set()
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1, outside the ephemeral range, that nothing listens on now and
-    that this process has not handed out before."""
+    """A TCP port on 127.0.0.1, outside the ephemeral range and in this process's slice,
+    that nothing listens on now and that this process has not handed out before."""
+    ports = _port_range()
     for _ in range(200):
-        port = random.choice(_PORTS)
+        port = random.choice(ports)
         if port in _handed_out:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -75,7 +88,7 @@ def free_port() -> int:
                 continue
         _handed_out.add(port)
         return port
-    raise RuntimeError(f"no free port in {_PORTS.start}-{_PORTS.stop - 1}")
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 def hub_lines(text: str) -> list[str]:

@@ -9,10 +9,10 @@ purged, never on the accounts table:
 - a name is a workshop's when it starts with ``{slug}-`` (hubtypes' default naming:
   ``py-001`` is workshop ``py``'s); among all workshops, live or purged, the one with the
   longest matching slug is the name's (``py-2024-001`` is ``py-2024``'s, not ``py``'s);
-- if that workshop has been purged (a reset of it finished: the workshop service's own
-  notion of "purged", :func:`hubtypes.db.queries.resets.purged_workshops`), a failed login
-  for the name is told the workshop ended; otherwise, and for names of no workshop's shape,
-  the generic failure.
+- if that workshop is purged (its reset finished and no admin reopened it: the workshop's
+  state, as :func:`hubtypes.db.queries.resets.purged_workshops` reads it), a failed login
+  for the name is told the workshop ended; otherwise (a workshop reopened as a new run
+  included), and for names of no workshop's shape, the generic failure.
 
 Every name of a purged workshop's shape gets the same answer whether an account ever had it
 or not, and a live workshop's names still get the generic failure, so nothing about any
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 class KnownWorkshop:
     slug: str
     title: str
-    purged: bool  # a reset of the workshop has finished
+    purged: bool  # its reset finished and it was not reopened
 
 
 def ended_workshop_of(username: str, workshops: Iterable[KnownWorkshop]) -> KnownWorkshop | None:

@@ -4,6 +4,8 @@ Pure functions of an :class:`~hubtypes.records.AccountView` and ``now``.
 
 Rules:
 
+- an account of a workshop being reset or purged is locked, whatever its role (only
+  an admin's reopen opens the workshop again);
 - a disabled account is locked;
 - participants: not yet open before the workshop starts; locked from their
   lock time on (their own ``expires_at`` if set, which may extend or shorten
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hubtypes.clock import as_utc, human
-from hubtypes.records import AccountView
+from hubtypes.records import WORKSHOP_RESETTING, AccountView
 
 
 class AccountState(str, enum.Enum):
@@ -62,6 +64,13 @@ def account_status(account: AccountView, now: datetime) -> AccountStatus:
             AccountState.purge_due,
             f"This workshop account has expired and is being removed (since {human(when)}).",
             when,
+        )
+    if workshop is not None and workshop.closed:
+        return AccountStatus(
+            AccountState.locked,
+            "This workshop has been closed and its accounts "
+            + ("are being removed" if workshop.state == WORKSHOP_RESETTING else "removed")
+            + "; contact the workshop's organisers.",
         )
     if account.disabled:
         return AccountStatus(

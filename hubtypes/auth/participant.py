@@ -3,7 +3,8 @@
 :func:`in_thread` runs a blocking call in a worker thread, retrying lock contention and
 turning an unreachable database into a plain 503; :func:`session_check` is what an auth
 refresh reads: whether the session stays and, if not, what the login page should say
-(:mod:`hubtypes.auth.login_page`).
+(:mod:`hubtypes.auth.login_page`); :func:`participant_dates` sets up the dates on the
+hub's pages.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hubtypes.access.dates import account_dates
 from hubtypes.access.ended import ended_workshop_of
 from hubtypes.access.expiry import account_status
 from hubtypes.auth.login_page import ended_payload
+from hubtypes.auth.page_dates import WorkshopDates
 from hubtypes.db.database import Database
 from hubtypes.db.queries import logins
 from hubtypes.records import AccountView
@@ -60,8 +62,21 @@ def account_now(database: Database, username: str) -> AccountView | None:
     return found[0] if found else None
 
 
+def participant_dates(auth: Any) -> WorkshopDates:
+    """The dates on the hub's pages for a WorkshopAuthenticator ``auth``, offered to its
+    hub's templates; fed by its logins and refreshes (:mod:`hubtypes.auth.page_dates`)."""
+    dates = WorkshopDates(
+        parent=auth,
+        read=lambda name: account_now(auth.database, name),
+        dates_of=account_dates,
+        clock=lambda: auth.clock(),
+    )
+    dates.install(getattr(auth.parent, "template_vars", None))
+    return dates
+
+
 def session_check(
-    database: Database, username: str, now: datetime, *, reject_unknown: bool
+    database: Database, username: str, now: datetime, reject_unknown: bool
 ) -> tuple[AccountView | None, bool, dict[str, str] | None]:
     """(the account, whether its session stays, why not for the login page)."""
     view = account_now(database, username)

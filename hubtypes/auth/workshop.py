@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,9 +37,8 @@ from hubtypes.auth.login_page import (
     clear_ended_notice,
     leave_ended_notice,
 )
-from hubtypes.auth.page_dates import WorkshopDates
 from hubtypes.auth.participant import UNAVAILABLE as UNAVAILABLE  # noqa: F401 (re-exported)
-from hubtypes.auth.participant import account_now, in_thread, session_check
+from hubtypes.auth.participant import in_thread, participant_dates, session_check
 from hubtypes.clock import utcnow
 from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
 from hubtypes.db.queries import logins
@@ -208,6 +208,9 @@ class WorkshopAuthenticator(Authenticator):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._last_prune: datetime | None = None
+        # hub users whose deletion is under way (the hub's cached User objects: a user
+        # deleted and then created again is a new object)
+        self._deleting: weakref.WeakSet[Any] = weakref.WeakSet()
         self._add_template_path()
         self._check_spawner_config()
         try:
@@ -216,11 +219,7 @@ class WorkshopAuthenticator(Authenticator):
             # like JupyterHub for its own database: say what to do, and stop
             self.log.critical(str(e))
             sys.exit(1)
-        # the dates banner of the hub's pages, fed by the reads below (auth/page_dates.py)
-        self.dates = WorkshopDates(
-            parent=self, read=self._account_now, dates_of=account_dates, clock=lambda: self.clock()
-        )
-        self.dates.install(getattr(self.parent, "template_vars", None))
+        self.dates = participant_dates(self)  # the hub pages' dates (auth/page_dates.py)
 
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
         # the login page that shows a refused participant's dates (auth/login_page.py)
@@ -360,21 +359,13 @@ class WorkshopAuthenticator(Authenticator):
 
     # --- sessions -----------------------------------------------------------------
 
-    def _account_now(self, username: str) -> AccountView | None:
-        return account_now(self.database, username)
-
-    def _still_valid(self, username: str) -> tuple[bool, dict[str, str] | None]:
-        """Whether the session stays, and if not, what the login page should say."""
-        view, valid, why = session_check(
-            self.database, username, self.clock(), reject_unknown=self.reject_unknown_users
-        )
-        self.dates.remember(username, view)
-        return valid, why
-
     async def refresh_user(self, user: Any, handler: Any = None) -> bool:
         """False once the account is locked, so the hub ends its sessions; the login page
         the browser is sent to then says why (auth/login_page.py)."""
-        valid, why = await self._in_thread(self._still_valid, user.name)
+        view, valid, why = await self._in_thread(
+            session_check, self.database, user.name, self.clock(), self.reject_unknown_users
+        )
+        self.dates.remember(user.name, view)
         if valid is False:
             self.log.info(f"Workshop account {user.name!r} is no longer valid; ending its session")
             if why is not None:
@@ -391,6 +382,16 @@ class WorkshopAuthenticator(Authenticator):
         The hub awaits this (``maybe_future``), so the database work goes to a
         thread like every other query here.
         """
+        # A second DELETE of a user while the first is under way would go on to the hub's
+        # own removal after the first (JupyterHub's UserAPIHandler.delete calls us, then
+        # delete_spawners, then users.delete(user) by id), which answers 500 and, on
+        # SQLite where a freed id is reused, can remove the user created since. Refuse it.
+        try:
+            if user in self._deleting:
+                raise web.HTTPError(409, f"{user.name} is already being deleted")
+            self._deleting.add(user)
+        except TypeError:  # not one of the hub's User objects (no weak references)
+            pass
         super().delete_user(user)
         await asyncio.to_thread(self._delete_account, user.name)
         self.dates.forget(user.name)

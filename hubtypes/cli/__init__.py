@@ -73,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--ends", required=True, help="lock time: participants' access ends")
     create.add_argument("--delete-after", required=True, help="purge: accounts and data go")
     _route_args(create)
+    reopen = workshop.add_parser(
+        "reopen", help="open a purged workshop again, with new dates (admins; audited)"
+    )
+    reopen.add_argument("slug", help="the purged workshop")
+    reopen.add_argument("--title", help="a new title (default: unchanged)")
+    reopen.add_argument("--starts", help="a new start (default: unchanged)")
+    reopen.add_argument("--ends", help="the new lock time (default: unchanged)")
+    reopen.add_argument("--delete-after", required=True, help="the new purge date (must lie ahead)")
+    _route_args(reopen)
     listing = workshop.add_parser("list", help="list workshops")
     _route_args(listing)
 

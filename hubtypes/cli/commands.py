@@ -14,7 +14,13 @@ from hubtypes.clock import human, utcnow
 from hubtypes.db.database import Database, DatabaseError
 from hubtypes.db.models import Role
 from hubtypes.db.queries.accounts import create_accounts, list_accounts, usernames_with_prefix
-from hubtypes.db.queries.workshops import create_workshop, find_workshop, list_workshops
+from hubtypes.db.queries.workshops import (
+    create_workshop,
+    find_workshop,
+    list_workshops,
+    reopen_workshop,
+    require_open_workshop,
+)
 from hubtypes.inputs import (
     InputError,
     check_expiry,
@@ -58,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         return remote.run(args)
     if args.command == "db":
         return db_upgrade(args.db_url)
+    if args.command == "workshop" and args.action == "reopen":
+        return workshop_reopen(args)
     if args.command == "workshop":
         return workshop_create(args) if args.action == "create" else workshop_list(args)
     if args.command == "accounts":
@@ -91,6 +99,27 @@ def workshop_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def workshop_reopen(args: argparse.Namespace) -> int:
+    """An admin's explicit act: open a purged workshop again, with new dates (audited)."""
+    now = utcnow()
+    with _open(args.db_url).session() as session:
+        current = find_workshop(session, args.slug)
+        data = check_workshop(
+            args.slug,
+            current.title if args.title is None else args.title,
+            args.starts or current.starts_at.isoformat(),
+            args.ends or current.ends_at.isoformat(),
+            args.delete_after,
+            now,
+        )
+        view = reopen_workshop(session, data, actor=CLI_ACTOR, now=now)
+    print(
+        f"workshop {view.slug!r} reopened: locks {human(view.ends_at)}, "
+        f"purged after {human(view.delete_after)}"
+    )
+    return 0
+
+
 def workshop_list(args: argparse.Namespace) -> int:
     with _open(args.db_url, read_only=True).session() as session:
         rows = list_workshops(session)
@@ -118,6 +147,9 @@ def accounts_create(args: argparse.Namespace) -> int:
     count = check_names_or_count(given, args.count)
     expires = parse_when(args.expires, "expires", now) if args.expires else None
     prefix = args.prefix if args.prefix is not None else f"{args.workshop or 'admin'}-"
+    if args.workshop:  # a missing or closed workshop is said first, before asking the hub
+        with _open(args.db_url).session() as session:
+            require_open_workshop(session, args.workshop)
     # names the hub already has never get a code (asked before anything is written)
     hub_names = hubcheck.hub_users(args, hubcheck.common_prefix(given) if given else prefix)
     if hub_names and (taken := sorted(set(given) & hub_names)):

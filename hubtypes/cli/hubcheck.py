@@ -46,8 +46,7 @@ async def _taken(api_url: str, token: str, filter_prefix: str) -> set[str]:
         me = await hub.get("/user")
         if "list:users" not in (me.get("scopes") or []):
             raise CliError(f"the token cannot list every hub user (no list:users scope); {_HOW}")
-        params = {"name_filter": filter_prefix} if filter_prefix else {}
-        return {u["name"] async for u in hub.paginate("/users", params)}
+        return {u["name"] async for u in hub.users_with_prefix(filter_prefix)}
     except HubAPIError as e:
         raise CliError(
             f"cannot ask the hub at {api_url} which names it has ({e}); {_HOW}"

@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     service = Service(args)
     if args.command == "workshop" and args.action == "create":
         return workshop_create(service, args)
+    if args.command == "workshop" and args.action == "reopen":
+        return workshop_reopen(service, args)
     if args.command == "workshop":
         return workshop_list(service)
     if args.action == "create":
@@ -118,6 +120,25 @@ def workshop_create(service: Service, args: argparse.Namespace) -> int:
         f"locks {_when(w['ends_at'])}, purged after {_when(w['delete_after'])}"
     )
     return 0
+
+
+def workshop_reopen(service: Service, args: argparse.Namespace) -> int:
+    body = {k: v for k, v in _reopen_body(args).items() if v is not None}
+    w = asyncio.run(service.call("POST", f"/workshops/{quote_name(args.slug)}/reopen", body))
+    print(
+        f"workshop {w['slug']!r} reopened: locks {_when(w['ends_at'])}, "
+        f"purged after {_when(w['delete_after'])}"
+    )
+    return 0
+
+
+def _reopen_body(args: argparse.Namespace) -> dict[str, str | None]:
+    return {
+        "title": args.title,
+        "starts": args.starts,
+        "ends": args.ends,
+        "delete_after": args.delete_after,
+    }
 
 
 def workshop_list(service: Service) -> int:

@@ -51,6 +51,11 @@ class Workshop(Base):
     delete_after: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     created_by: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # open | resetting | purged (hubtypes.records.WORKSHOP_*): a workshop being reset or
+    # purged accepts no accounts and lets none log in; only an admin's reopen opens it
+    state: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="open", server_default="open"
+    )
 
     accounts: Mapped[list[Account]] = relationship(back_populates="workshop")
 
@@ -105,10 +110,15 @@ class Reset(Base):
 
     ``state`` is ``running`` until every planned user is gone, then ``done``
     (or ``failed``, with ``error``); a service that restarts resumes the
-    ``running`` ones from their stored plan.
+    ``running`` ones from their stored plan. At most one reset of a workshop runs:
+    the database holds that (a unique index over the running rows), not a process.
     """
 
     __tablename__ = "hubtypes_resets"
+    # Also ``ux_hubtypes_resets_one_running``: unique over ``workshop`` WHERE state is
+    # 'running' (migration 0004). It is not declared here because its dialect options
+    # would make importing the models load SQLAlchemy's SQLite and PostgreSQL dialects,
+    # in the hub process too (tests/test_import_cost.py); schemas are made by migrations.
     __table_args__ = (Index("ix_hubtypes_resets_workshop", "workshop"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,4 +1,4 @@
-"""Delete and archive a user's storage without ever following a symlink.
+"""Delete a user's storage without ever following a symlink (archives: :mod:`.archive`).
 
 Homes are written by participants, who can put anything there: a symlink to
 ``/etc``, to another user's home or to the materials folder, a hard link, a
@@ -17,21 +17,15 @@ directory file descriptors (``openat`` with ``O_NOFOLLOW``), so:
 from __future__ import annotations
 
 import errno
-import hashlib
-import io
-import json
 import os
 import stat
-import tarfile
-import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from hubtypes.storage.slugs import check_relative
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _PATH_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 
 
 class UnsafePath(Exception):
@@ -47,16 +41,7 @@ class DeleteReport:
     errors: list[str] = field(default_factory=list)
 
 
-@dataclass
-class ArchiveReport:
-    archive: str = ""
-    manifest: str = ""
-    files: int = 0
-    bytes: int = 0
-    skipped: list[str] = field(default_factory=list)
-
-
-def _open_dir(name: str, dir_fd: int | None) -> int:
+def open_dir(name: str, dir_fd: int | None) -> int:
     """Open a directory entry without following links, fixing its mode if we lack access."""
     try:
         return os.open(name, DIR_FLAGS, dir_fd=dir_fd)
@@ -71,7 +56,7 @@ def _open_dir(name: str, dir_fd: int | None) -> int:
             os.close(pfd)
 
 
-def _open_parent(root: str, subpath: str) -> tuple[int, str, int]:
+def open_parent(root: str, subpath: str) -> tuple[int, str, int]:
     """(descriptor of the target's parent, target's name, root's st_dev).
 
     Every component from ``root`` down is opened with ``O_NOFOLLOW``: a symlink on
@@ -140,7 +125,7 @@ def _rmtree_fd(top_fd: int, root_dev: int, report: DeleteReport) -> None:
                 report.errors.append(f"unlink {name!r}: {e.strerror}")
                 continue
         try:
-            child = _open_dir(name, fd)
+            child = open_dir(name, fd)
         except FileNotFoundError:
             continue
         except OSError as e:
@@ -162,7 +147,7 @@ def safe_delete(root: str, subpath: str) -> DeleteReport:
     """Remove ``root/subpath`` (a directory tree, a file or a link) safely; see module doc."""
     report = DeleteReport(path=subpath)
     try:
-        parent, name, root_dev = _open_parent(root, subpath)
+        parent, name, root_dev = open_parent(root, subpath)
     except FileNotFoundError:
         return report
     try:
@@ -177,7 +162,7 @@ def safe_delete(root: str, subpath: str) -> DeleteReport:
             return report
         if st.st_dev != root_dev:
             raise UnsafePath(f"{subpath} is on another filesystem")
-        fd = _open_dir(name, parent)
+        fd = open_dir(name, parent)
         try:
             _rmtree_fd(fd, root_dev, report)
         finally:
@@ -189,156 +174,4 @@ def safe_delete(root: str, subpath: str) -> DeleteReport:
     return report
 
 
-class _HashingReader(io.RawIOBase):
-    """Feeds tarfile from an fd while hashing what it reads, for the manifest."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.sha = hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: Any) -> int:
-        data = os.read(self.fd, len(buf))
-        self.sha.update(data)
-        buf[: len(data)] = data
-        return len(data)
-
-
-def _tarinfo(arcname: str, st: os.stat_result) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(arcname)
-    info.mode = stat.S_IMODE(st.st_mode)
-    info.mtime = int(st.st_mtime)
-    info.uid, info.gid = st.st_uid, st.st_gid
-    return info
-
-
-def archive_tree(
-    root: str, subpath: str, dest_dir: str, name: str, compresslevel: int = 6
-) -> ArchiveReport | None:
-    """Write ``dest_dir/name.tar.gz`` and ``name.manifest.json`` of ``root/subpath``.
-
-    Links are stored as links (their target text), never followed; special files
-    are listed in the manifest but not stored. Returns None if there is nothing
-    to archive. The archive is written under a temporary name and renamed, so a
-    crash never leaves a half archive that looks complete.
-    """
-    try:
-        parent, leaf, root_dev = _open_parent(root, subpath)
-    except FileNotFoundError:
-        return None
-    try:
-        try:
-            top = _open_dir(leaf, parent)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-    finally:
-        os.close(parent)
-    os.makedirs(dest_dir, mode=0o700, exist_ok=True)
-    report = ArchiveReport(
-        archive=os.path.join(dest_dir, f"{name}.tar.gz"),
-        manifest=os.path.join(dest_dir, f"{name}.manifest.json"),
-    )
-    entries: list[dict[str, Any]] = []
-    tmp = report.archive + ".partial"
-    try:
-        with tarfile.open(
-            tmp, "w:gz", compresslevel=compresslevel, format=tarfile.PAX_FORMAT
-        ) as tar:
-            stack: list[tuple[int, str]] = [(top, leaf)]
-            while stack:
-                fd, prefix = stack.pop()
-                try:
-                    tar.addfile(_tarinfo_dir(prefix, os.fstat(fd)))
-                    for entry in sorted(os.listdir(fd)):
-                        arc = f"{prefix}/{entry}"
-                        child = _archive_entry(tar, fd, entry, arc, root_dev, report, entries)
-                        if child is not None:
-                            stack.append((child, arc))
-                finally:
-                    os.close(fd)
-        os.replace(tmp, report.archive)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    manifest = {
-        "source": subpath,
-        "archive": os.path.basename(report.archive),
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "files": report.files,
-        "bytes": report.bytes,
-        "skipped": report.skipped,
-        "entries": entries,
-    }
-    with open(report.manifest, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=1, ensure_ascii=True)
-    return report
-
-
-def _tarinfo_dir(arc: str, st: os.stat_result) -> tarfile.TarInfo:
-    info = _tarinfo(arc, st)
-    info.type = tarfile.DIRTYPE
-    return info
-
-
-def _archive_entry(
-    tar: tarfile.TarFile,
-    dir_fd: int,
-    entry: str,
-    arc: str,
-    root_dev: int,
-    report: ArchiveReport,
-    entries: list[dict[str, Any]],
-) -> int | None:
-    """Add one entry; return an open fd if it is a directory to descend into."""
-    try:
-        st = os.lstat(entry, dir_fd=dir_fd)
-    except FileNotFoundError:
-        return None
-    mode = st.st_mode
-    if stat.S_ISDIR(mode):
-        if st.st_dev != root_dev:
-            report.skipped.append(f"{arc}: another filesystem")
-            return None
-        try:
-            return _open_dir(entry, dir_fd)
-        except OSError as e:
-            report.skipped.append(f"{arc}: {e.strerror}")
-            return None
-    if stat.S_ISLNK(mode):
-        info = _tarinfo(arc, st)
-        info.type = tarfile.SYMTYPE
-        info.linkname = os.readlink(entry, dir_fd=dir_fd)
-        tar.addfile(info)
-        entries.append({"path": arc, "type": "link", "target": info.linkname})
-        return None
-    if not stat.S_ISREG(mode):
-        report.skipped.append(f"{arc}: not a regular file")
-        return None
-    try:
-        fd = os.open(entry, _FILE_FLAGS, dir_fd=dir_fd)
-    except OSError as e:
-        report.skipped.append(f"{arc}: {e.strerror}")
-        return None
-    try:
-        fst = os.fstat(fd)
-        if not stat.S_ISREG(fst.st_mode):  # swapped since lstat
-            report.skipped.append(f"{arc}: changed while archiving")
-            return None
-        info = _tarinfo(arc, fst)
-        info.size = fst.st_size
-        reader = _HashingReader(fd)
-        tar.addfile(info, io.BufferedReader(reader, buffer_size=1 << 20))
-        report.files += 1
-        report.bytes += fst.st_size
-        entries.append(
-            {"path": arc, "type": "file", "size": fst.st_size, "sha256": reader.sha.hexdigest()}
-        )
-    finally:
-        os.close(fd)
-    return None
-
-
-__all__ = ["ArchiveReport", "DeleteReport", "UnsafePath", "archive_tree", "safe_delete"]
+__all__ = ["DeleteReport", "UnsafePath", "safe_delete"]

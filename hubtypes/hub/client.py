@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -196,6 +197,40 @@ class HubAPI:
     async def user(self, name: str) -> dict[str, Any] | None:
         resp = await self.request("GET", f"/users/{quote_name(name)}", ok=(404,))
         return resp.json() if resp.status == 200 else None
+
+    async def users_named(
+        self, names: Iterable[str], *, one_by_one: int = 5
+    ) -> dict[str, dict[str, Any]]:
+        """The models of those of ``names`` the hub has: a few asked one by one, more by
+        one listing.
+
+        The hub's ``GET /users`` has no filter by a list of names (5.5.1 and 6.1.1:
+        ``state``, ``name_filter``, a case-insensitive substring, and pages of at most
+        ``api_page_max_limit``, 200 by default; jupyterhub/apihandlers/users.py). So a
+        longer list is one listing filtered by the names' common prefix (a superset),
+        read page by page, instead of one request per name.
+        """
+        wanted = sorted(set(names))
+        if not wanted:
+            return {}
+        if len(wanted) <= one_by_one:
+            found = await self.map(self.user, wanted)
+            models: dict[str, dict[str, Any]] = {}
+            for name, result in zip(wanted, found, strict=True):
+                if isinstance(result, BaseException):
+                    raise result
+                if result is not None:
+                    models[name] = result
+            return models
+        return {
+            u["name"]: u
+            async for u in self.users_with_prefix(os.path.commonprefix(wanted))
+            if u["name"] in set(wanted)
+        }
+
+    def users_with_prefix(self, prefix: str) -> AsyncIterator[dict[str, Any]]:
+        """Every hub user whose name contains ``prefix`` (all users for ``""``), paged."""
+        return self.paginate("/users", {"name_filter": prefix} if prefix else {})
 
     async def group(self, name: str) -> dict[str, Any] | None:
         resp = await self.request("GET", f"/groups/{quote_name(name)}", ok=(404,))

@@ -9,6 +9,8 @@ community user who happens to be in the group, for instance).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,9 +75,29 @@ class ResetPlan:
             "keep": len(self.keep),
         }
 
+    def digest(self) -> str:
+        """A fingerprint of what the reset deletes and keeps, and of its options.
+
+        A confirmation carries the digest of the plan it was shown, and the reset starts
+        only if the plan it is about to run has the same one. Servers starting or
+        stopping and first logins do not change it (they change how, not what, is
+        deleted); another account, a changed option or other storage do.
+        """
+        what = {
+            "workshop": self.workshop,
+            "delete": sorted(u.name for u in self.delete),
+            "keep": sorted([k.name, k.reason] for k in self.keep),
+            "storage_removed": sorted(self.storage_removed),
+            "storage_kept": sorted(self.storage_kept),
+            "options": [self.options.include_instructors, self.options.include_shared_folders],
+        }
+        raw = json.dumps(what, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(raw).hexdigest()[:20]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "workshop": self.workshop,
+            "digest": self.digest(),
             "counts": self.counts(),
             "delete": [
                 {

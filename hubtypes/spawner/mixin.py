@@ -30,6 +30,8 @@ from hubtypes.clock import Clock, utcnow
 from hubtypes.db.engine import DatabaseError
 from hubtypes.records import AccountView
 from hubtypes.spawner.grants import grant_account, owns_home
+from hubtypes.spawner.storage import named_backend
+from hubtypes.spawner.storage.archiving import HubTypesArchiving
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.spawner.storage.local import LocalStorage
 from hubtypes.storage.hub_types import (
@@ -166,6 +168,7 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         self._hubtypes_event_done = False
         self._hubtypes_applied_root: str | None = None
         self._hubtypes_configured_root = ""
+        HubTypesArchiving(parent=self)  # a bad archive limit stops the hub at start-up
 
     # ----- configuration -> pure inputs -----
 
@@ -206,7 +209,7 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         name = self.backend.lower()
         if name == "auto":
             return self.storage_backend
-        return _named_backend(name)
+        return named_backend(name)
 
     # ----- who is this user? -----
 
@@ -381,19 +384,6 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         )
         await self.hubtypes_backend().remove_home(self, stored, action)
         await maybe_future(super().delete_forever())  # type: ignore[misc]
-
-
-def _named_backend(name: str) -> StorageBackend:
-    """The storage backend a `backend` setting names (imported only when named)."""
-    if name == "kube":
-        from hubtypes.spawner.storage.kube import KubeStorage
-
-        return KubeStorage()
-    if name == "docker":
-        from hubtypes.spawner.storage.docker import DockerStorage
-
-        return DockerStorage()
-    return LocalStorage(system_users=name == "system-users")
 
 
 __all__ = ["HubTypeSpawnerMixin"]

@@ -301,20 +301,41 @@ def auth(db_url):
 
 
 async def test_refresh_says_why_the_session_ended(auth):
+    from hubtypes.auth.participant import session_check
+
     authenticator, now = auth
-    assert authenticator._still_valid("py-001") == (True, None)
-    assert authenticator.dates.page_dates(SimpleNamespace(name="py-001"))["phase"] == "active"
+
+    def check(name: str):
+        valid_why = session_check(authenticator.database, name, now["t"], True)[1:]
+        return valid_why
+
+    user = SimpleNamespace(name="py-001")
+    assert await authenticator.refresh_user(user) is True
+    assert authenticator.dates.page_dates(user)["phase"] == "active"  # the refresh's read
     now["t"] = T0 + 3 * D
-    valid, why = authenticator._still_valid("py-001")
+    valid, why = check("py-001")
     assert valid is False and why == {
         "title": "PY",
         "ends": (T0 + 2 * D).isoformat(),
         "deleted_after": (T0 + 9 * D).isoformat(),
     }
     # a hub user whose account a reset removed, named like the purged workshop's
-    assert authenticator._still_valid("old-003") == (False, {"ended_workshop": "OLD"})
-    assert authenticator._still_valid("someone") == (False, None)
-    assert await authenticator.refresh_user(SimpleNamespace(name="py-001")) is False
+    assert check("old-003") == (False, {"ended_workshop": "OLD"})
+    assert check("someone") == (False, None)
+    # reopened as a new run: its names are a live workshop's again
+    from hubtypes.db.database import Database
+    from hubtypes.db.queries.workshops import reopen_workshop
+    from hubtypes.inputs import WorkshopInput
+
+    db = Database(authenticator.database.url)
+    with db.session() as s:
+        data = WorkshopInput("old", "OLD", T0 + 10 * D, T0 + 12 * D, T0 + 19 * D)
+        reopen_workshop(s, data, actor="t", now=T0 + 3 * D)
+    db.dispose()
+    assert check("old-003") == (False, None)
+    assert session_check(authenticator.database, "someone", now["t"], False)[1] is True
+    assert await authenticator.refresh_user(user) is False
+    assert authenticator.dates.page_dates(user)["phase"] == "ended"
 
 
 def test_oauth_guests_see_their_dates_community_members_keep_theirs():

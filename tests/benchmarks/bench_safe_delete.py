@@ -22,7 +22,8 @@ import subprocess
 import tempfile
 import time
 
-from hubtypes.fs.safe_delete import archive_tree, safe_delete
+from hubtypes.fs.archive import archive_tree
+from hubtypes.fs.safe_delete import safe_delete
 
 
 def build(root: str, files: int, size: int) -> int:

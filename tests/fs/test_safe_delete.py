@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubtypes.fs.safe_delete import UnsafePath, archive_tree, safe_delete
+from hubtypes.fs.archive import archive_tree
+from hubtypes.fs.safe_delete import UnsafePath, safe_delete
 
 ODD = st.sampled_from(
     ["a", "b c", "-rf", "new\nline", "ünï", "..a", ".hidden", "*", "x" * 200, "back\\slash", "\t"]
@@ -32,6 +33,8 @@ KIND = st.sampled_from(
         "link-dangling",
         "link-root",
         "fifo",
+        "socket",
+        "sparse",
     ]
 )
 TREE = st.lists(st.tuples(st.integers(0, 5), ODD, KIND), min_size=1, max_size=25)
@@ -95,6 +98,16 @@ def build(base: Path, spec: list[tuple[int, str, str]]) -> tuple[Path, Path]:
             p.symlink_to(root)
         elif kind == "fifo":
             os.mkfifo(p)
+        elif kind == "socket" and len(str(p).encode()) < 100:  # AF_UNIX paths are short
+            import socket
+
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.bind(str(p))
+        elif kind == "sparse":  # data, a 1 GiB hole, data: the archive stores 2 small parts
+            with open(p, "wb") as f:
+                f.write(b"head")
+                f.seek(1 << 30)
+                f.write(b"tail")
     for p in reversed(locked):
         p.chmod(0)
     return root, outside
@@ -128,16 +141,32 @@ def test_archive_never_follows_links(spec):
         root, outside = build(base, spec)
         report = archive_tree(str(root), "workshops/ws/alice", str(base / "arch"), "alice-1")
         assert report is not None
+        alice = root / "workshops" / "ws" / "alice"
         with tarfile.open(report.archive) as tar:
             members = {m.name: m for m in tar.getmembers()}
             for m in members.values():
                 assert m.name == "alice" or m.name.startswith("alice/")
-                if m.isfile():
+                if m.isfile() and not m.issparse():
                     data = tar.extractfile(m).read()  # type: ignore[union-attr]
                     assert data not in (b"inner", b"bob's")  # reachable only via links
+                elif m.issparse():  # stored by its data; the holes come back as holes
+                    assert m.size == (1 << 30) + 4 and sum(n for _, n in m.sparse) < 1 << 20
+                    stream = tar.extractfile(m)
+                    assert stream is not None and stream.read(4) == b"head"
+                    stream.seek(1 << 30)
+                    assert stream.read() == b"tail"
         manifest = json.loads(Path(report.manifest).read_text())
-        assert manifest["files"] == report.files
+        assert manifest["files"] == report.files and manifest["complete"] is True
         assert {e["path"] for e in manifest["entries"]} <= set(members)
+        # every fifo and socket is named in the manifest, none is in the archive
+        specials = {
+            f"alice/{p.relative_to(alice)}"
+            for p in alice.rglob("*")
+            if not p.is_symlink() and (p.is_fifo() or p.is_socket())
+            and all(os.access(q, os.X_OK) for q in p.parents if alice in q.parents)
+        }  # fmt: skip
+        skipped = {line.rsplit(": ", 2)[0] for line in manifest["skipped"]}
+        assert specials <= skipped and not specials & set(members)
         assert not (base / "arch" / "alice-1.tar.gz.partial").exists()
 
 

@@ -30,7 +30,7 @@ from traitlets.config import Config
 from hubtypes._data import templates_dir
 from hubtypes.spawner.dropin import forget_claims
 
-LOGIN = snippet("10-")
+LOGIN = snippet("10-hubtypes-workshop.py")
 COMMUNITY = snippet("20-hubtypes-spawner-community")
 WORKSHOP = snippet("20-hubtypes-spawner-workshop")
 BINDER = snippet("20-hubtypes-spawner-binder")

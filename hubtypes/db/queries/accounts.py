@@ -17,7 +17,7 @@ from hubtypes.db.queries.audit import audit
 from hubtypes.db.queries.logins import forget_name
 from hubtypes.db.queries.views import account_view as _view
 from hubtypes.db.queries.views import select_accounts, workshop_view
-from hubtypes.db.queries.workshops import require_workshop
+from hubtypes.db.queries.workshops import require_open_workshop, require_workshop
 from hubtypes.errors import Conflict, NotFound
 from hubtypes.records import AccountView, NewCredential
 
@@ -89,10 +89,12 @@ def create_accounts(
     Names must already be validated; a name that exists raises :class:`Conflict` and
     nothing is written (the caller's transaction rolls back).
     """
+    # first: a workshop being reset or purged takes no accounts (the row lock orders
+    # this against a reset's start, so no account slips in behind its plan)
+    workshop_row = require_open_workshop(session, workshop) if workshop else None
     taken = existing_usernames(session, usernames)
     if taken:
         raise Conflict("usernames", f"already exist: {', '.join(sorted(taken))}")
-    workshop_row = require_workshop(session, workshop) if workshop else None
     dates = credential_dates(
         role.value, expires_at, workshop_view(workshop_row) if workshop_row else None
     )

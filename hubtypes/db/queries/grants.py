@@ -13,7 +13,7 @@ from hubtypes.access.grants import GrantView, Identity, Standing
 from hubtypes.clock import as_utc, to_db
 from hubtypes.db.models import Account, Grant, Workshop
 from hubtypes.db.queries.audit import audit
-from hubtypes.db.queries.views import workshop_view
+from hubtypes.db.queries.views import WORKSHOP_COLUMNS, workshop_view
 from hubtypes.db.queries.workshops import require_workshop
 from hubtypes.errors import NotFound
 
@@ -26,11 +26,7 @@ _COLUMNS = (
     Grant.locked_at,
     Grant.created_at,
     Grant.created_by,
-    Workshop.slug,
-    Workshop.title,
-    Workshop.starts_at,
-    Workshop.ends_at,
-    Workshop.delete_after,
+    *WORKSHOP_COLUMNS,
 )
 
 

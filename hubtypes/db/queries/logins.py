@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 from hubtypes.access import throttle
 from hubtypes.access.ended import KnownWorkshop
 from hubtypes.clock import as_utc, to_db
-from hubtypes.db.models import Account, Reset, ThrottleEntry, Workshop
-from hubtypes.db.queries.resets import DONE
+from hubtypes.db.models import Account, ThrottleEntry, Workshop
 from hubtypes.db.queries.views import account_view, select_accounts
-from hubtypes.records import AccountView
+from hubtypes.records import WORKSHOP_PURGED, AccountView
 
 Executor = Connection | Session
 
@@ -51,11 +50,9 @@ _LOCK_COUNTERS = (
     .where(ThrottleEntry.key.in_(bindparam("keys", expanding=True)))
     .values(failures=ThrottleEntry.failures)
 )
-# every workshop, with whether a reset of it finished (failed logins only: see access/ended)
+# every workshop, with whether it is purged (failed logins only: see access/ended)
 _KNOWN_WORKSHOPS = select(
-    Workshop.slug,
-    Workshop.title,
-    Workshop.slug.in_(select(Reset.workshop).where(Reset.state == DONE)).label("purged"),
+    Workshop.slug, Workshop.title, (Workshop.state == WORKSHOP_PURGED).label("purged")
 )
 _TOUCH = (
     update(Account)
@@ -91,7 +88,7 @@ def account_for_login(db: Executor, username: str) -> tuple[AccountView, str] | 
 
 
 def known_workshops(db: Executor) -> list[KnownWorkshop]:
-    """Every workshop's slug, title and whether a reset of it finished."""
+    """Every workshop's slug, title and whether it is purged (reset, and not reopened)."""
     return [KnownWorkshop(r.slug, r.title, bool(r.purged)) for r in db.execute(_KNOWN_WORKSHOPS)]
 
 

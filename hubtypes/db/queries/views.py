@@ -14,6 +14,16 @@ from hubtypes.clock import as_utc
 from hubtypes.db.models import Account, Workshop
 from hubtypes.records import AccountView, WorkshopView
 
+# what workshop_view reads: every query that joins a workshop selects these
+WORKSHOP_COLUMNS = (
+    Workshop.slug,
+    Workshop.title,
+    Workshop.starts_at,
+    Workshop.ends_at,
+    Workshop.delete_after,
+    Workshop.state,
+)
+
 ACCOUNT_COLUMNS = (
     Account.username,
     Account.role,
@@ -22,11 +32,7 @@ ACCOUNT_COLUMNS = (
     Account.last_login_at,
     Account.created_at,
     Account.created_by,
-    Workshop.slug,
-    Workshop.title,
-    Workshop.starts_at,
-    Workshop.ends_at,
-    Workshop.delete_after,
+    *WORKSHOP_COLUMNS,
 )
 
 
@@ -44,6 +50,7 @@ def workshop_view(w: Any) -> WorkshopView:
         starts_at=as_utc(w.starts_at),
         ends_at=as_utc(w.ends_at),
         delete_after=as_utc(w.delete_after),
+        state=w.state,
     )
 
 

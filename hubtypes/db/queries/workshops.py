@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hubtypes.access.names import GroupNames, new_slug_problem
@@ -16,7 +16,7 @@ from hubtypes.db.queries.audit import audit
 from hubtypes.db.queries.views import workshop_view
 from hubtypes.errors import Conflict, NotFound
 from hubtypes.inputs import WorkshopInput
-from hubtypes.records import WorkshopView
+from hubtypes.records import WORKSHOP_OPEN, WORKSHOP_PURGED, WORKSHOP_RESETTING, WorkshopView
 
 
 def get_workshop(session: Session, slug: str) -> Workshop | None:
@@ -31,6 +31,87 @@ def require_workshop(session: Session, slug: str) -> Workshop:
             "workshop", f"no workshop {slug!r}; `hubtypes workshop list` shows the workshops"
         )
     return workshop
+
+
+def lock_workshop(session: Session, slug: str) -> Workshop:
+    """The workshop called ``slug``, locked for the rest of the transaction.
+
+    The lock is a write (``UPDATE ... SET state = state``), not ``SELECT ... FOR UPDATE``:
+    it serialises account creation against a reset's start on PostgreSQL (a row lock;
+    the other transaction waits and then reads the committed state) *and* on SQLite,
+    where the first write of a transaction takes the database's write lock (pysqlite
+    begins the transaction there, so no older snapshot can be written from).
+    """
+    session.execute(
+        update(Workshop)
+        .where(Workshop.slug == slug)
+        .values(state=Workshop.state)
+        .execution_options(synchronize_session=False)
+    )
+    workshop = require_workshop(session, slug)
+    session.refresh(workshop)  # the committed state, read under the lock
+    return workshop
+
+
+def require_open_workshop(session: Session, slug: str) -> Workshop:
+    """:func:`lock_workshop`, refusing (409) a workshop that is being reset or is purged.
+
+    Every route that creates accounts goes through this (the service, the command
+    line and ``hubtypes demo``), so a closed workshop cannot be revived by any of them.
+    """
+    workshop = lock_workshop(session, slug)
+    if workshop.state == WORKSHOP_RESETTING:
+        raise Conflict(
+            "workshop",
+            f"workshop {slug!r} is being reset: it accepts no new accounts; "
+            f"GET /workshops/{slug}/reset shows the reset's progress",
+        )
+    if workshop.state == WORKSHOP_PURGED:
+        raise Conflict(
+            "workshop",
+            f"workshop {slug!r} has been purged and is closed; create a new workshop, "
+            f"or (an admin) reopen it: hubtypes workshop reopen {slug} --ends ... "
+            "--delete-after ...",
+        )
+    return workshop
+
+
+def set_workshop_state(session: Session, slug: str, state: str) -> None:
+    session.execute(
+        update(Workshop)
+        .where(Workshop.slug == slug)
+        .values(state=state)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def closed_workshops(session: Session, state: str = WORKSHOP_PURGED) -> set[str]:
+    """Slugs of the workshops in ``state`` (default: purged)."""
+    return set(session.scalars(select(Workshop.slug).where(Workshop.state == state)))
+
+
+def reopen_workshop(
+    session: Session, data: WorkshopInput, *, actor: str, now: datetime
+) -> WorkshopView:
+    """Open a purged workshop again with new dates (validated ``data``): an admin's act,
+    audited with the dates before and after."""
+    workshop = lock_workshop(session, data.slug)
+    if workshop.state != WORKSHOP_PURGED:
+        why = "is being reset" if workshop.state == WORKSHOP_RESETTING else "is open"
+        raise Conflict("workshop", f"workshop {data.slug!r} {why}; only a purged one is reopened")
+    before = workshop_view(workshop)
+    _set_fields(workshop, data)
+    workshop.state = WORKSHOP_OPEN
+    after = workshop_view(workshop)
+    changes = {
+        key: [str(getattr(before, key)), str(getattr(after, key))]
+        for key in (*_FIELDS, "state")
+        if getattr(before, key) != getattr(after, key)
+    }
+    audit(session, actor=actor, action="workshop.reopen", target=data.slug, now=now,
+          details=changes)  # fmt: skip
+    session.flush()
+    return after
 
 
 def find_workshop(session: Session, slug: str) -> WorkshopView:
@@ -77,7 +158,9 @@ def create_workshop(
     existing = set(session.scalars(select(Workshop.slug).where(Workshop.slug.in_(partners))))
     if problem := new_slug_problem(data.slug, groups, existing):
         raise Conflict("slug", problem)
-    workshop = Workshop(slug=data.slug, created_by=created_by, created_at=to_db(now))
+    workshop = Workshop(
+        slug=data.slug, created_by=created_by, created_at=to_db(now), state=WORKSHOP_OPEN
+    )
     _set_fields(workshop, data)
     session.add(workshop)
     details = {k: str(v) if k == "title" else as_utc(v).isoformat() for k, v in _fields(data)}

@@ -241,12 +241,15 @@ class WorkshopService(HubServiceApp):
 
 
 def _log_request(handler: web.RequestHandler) -> None:
-    # never log query strings: a ?token=... must not reach the log
+    # never log query values but a few harmless ones: a ?token=... must not reach the log
     from tornado.log import access_log
+
+    from hubtypes.services.workshop.web.base import redact_uri
 
     status = handler.get_status()
     request = handler.request
-    message = f"{status} {request.method} {request.path} {1000 * request.request_time():.1f}ms"
+    uri = redact_uri(request.uri or request.path)
+    message = f"{status} {request.method} {uri} {1000 * request.request_time():.1f}ms"
     (access_log.warning if status >= 400 else access_log.debug)(message)
 
 

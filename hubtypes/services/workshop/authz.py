@@ -1,11 +1,20 @@
 """Who may do what in the workshop service: a pure function of an identity and a workshop.
 
-- admins (hub admins, or holders of the admin custom scope) may do everything;
-- instructors (holders of the instruct custom scope) may manage the workshops
-  hubtypes' database lists them as instructor of, and nothing else;
-- everyone else (participants) gets 403.
+The identity is the *request's token*: its scopes are the ones the hub resolved for
+that token (``GET /hub/api/user`` answers ``scopes`` with the token's own expanded
+scopes, the intersection of what the token was issued with and what its owner holds;
+jupyterhub/apihandlers/users.py ``SelfAPIHandler``, jupyterhub/scopes.py
+``get_scopes_for``). Who owns the token never counts: a hub admin's token that holds
+only ``access:servers!server=boss/`` (what the admin's single-user server gets) is a
+narrow token, whatever the owner's ``admin`` flag says.
 
-Creating workshops, resets and the hub-wide audit log are for admins only.
+- holders of the admin custom scope may do everything;
+- holders of the instruct custom scope may manage the workshops hubtypes' database
+  lists them as instructor of, and nothing else;
+- everyone else gets 403.
+
+Only the unfiltered scopes count: ``custom:workshops:admin!user=x`` is not the admin
+scope. Creating workshops, resets and the hub-wide audit log are for admins only.
 """
 
 from __future__ import annotations
@@ -30,30 +39,42 @@ class Action(str, enum.Enum):
     reset = "reset"  # preview and run
     audit_all = "audit-all"
     lifecycle = "lifecycle"  # run the periodic task now
+    reopen = "reopen"  # open a purged workshop again
 
 
-ADMIN_ONLY = {Action.create_workshop, Action.reset, Action.audit_all, Action.lifecycle}
+ADMIN_ONLY = {
+    Action.create_workshop,
+    Action.reset,
+    Action.audit_all,
+    Action.lifecycle,
+    Action.reopen,
+}
 
 
 @dataclass(frozen=True)
 class Identity:
+    """The caller as its token shows it: a name and the token's resolved scopes."""
+
     name: str
     kind: str = "user"
-    admin: bool = False
     scopes: frozenset[str] = frozenset()
+    # the owner's hub admin flag, for display only (the hub navigation's Admin link);
+    # it never authorises anything
+    owner_admin: bool = False
 
     @classmethod
     def from_model(cls, model: Mapping[str, Any]) -> Identity:
+        """From the hub's answer to ``GET /user`` for the request's token."""
         return cls(
             name=str(model.get("name", "")),
             kind=str(model.get("kind", "user")),
-            admin=bool(model.get("admin")),
             scopes=frozenset(model.get("scopes") or ()),
+            owner_admin=bool(model.get("admin")),
         )
 
     @property
     def is_admin(self) -> bool:
-        return self.admin or ADMIN_SCOPE in self.scopes
+        return ADMIN_SCOPE in self.scopes
 
     @property
     def may_instruct(self) -> bool:

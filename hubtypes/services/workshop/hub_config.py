@@ -1,11 +1,22 @@
 """The hub-side glue of the workshop service, used by its drop-in config.
 
-Imported by the hub at start, so it imports nothing heavy. An instructor gets
-the service's instruct scope and access to it through a role on one static
-group (:data:`INSTRUCTORS_GROUP`): JupyterHub has no REST API to assign roles,
-and a role's groups must be named in the config, so a per-workshop group cannot
-carry it. The post-auth hook adds that group to an instructor's login groups
-(the authenticator manages groups, so membership follows each login).
+Imported by the hub at start, so it imports nothing heavy. The service authorises
+by the custom scopes of the request's token, so people get them through roles:
+
+- an instructor gets the instruct scope and access to the service through a role on
+  one static group (:data:`INSTRUCTORS_GROUP`): JupyterHub has no REST API to assign
+  roles, and a role's groups must be named in the config, so a per-workshop group
+  cannot carry it;
+- a hub admin gets the admin scope through a role on :data:`ADMINS_GROUP`. The hub's
+  own ``admin`` role cannot carry it: JupyterHub refuses to change that role's scopes
+  (``roles.create_role``: "Cannot override admin role", in 5.5.1 and 6.1.1 alike), and
+  its ``access:services`` does not grant custom scopes.
+
+The post-auth hook puts each user in (or takes them out of) both groups at every login
+(the authenticator manages groups, so membership follows each login). The OAuth token
+the hub then issues to the service carries the custom scopes the user holds, because
+the service lists them in its ``oauth_client_allowed_scopes``
+(jupyterhub/apihandlers/auth.py, ``_resolve_requested_scopes``).
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from hubtypes.services.workshop.authz import ADMIN_SCOPE, INSTRUCT_SCOPE
 
 # WorkshopAccessMixin (OAuth hubs) keeps the same group for instructor grants
 INSTRUCTORS_GROUP = SERVICE_INSTRUCTORS_GROUP
+ADMINS_GROUP = "hubtypes-admins"
 SERVICE_NAME = "workshop"
 
 CUSTOM_SCOPES = {
@@ -54,6 +66,12 @@ def roles(service: str = SERVICE_NAME) -> list[dict[str, Any]]:
             "scopes": [f"access:services!service={service}", INSTRUCT_SCOPE],
             "groups": [INSTRUCTORS_GROUP],
         },
+        {
+            "name": f"hubtypes-{service}-admin",
+            "description": "Hub admins: administer every workshop in the workshop service",
+            "scopes": [f"access:services!service={service}", ADMIN_SCOPE],
+            "groups": [ADMINS_GROUP],
+        },
     ]
 
 
@@ -69,8 +87,24 @@ def _is_instructor(authenticator: Any, username: str) -> bool:
     return view is not None and view.role == "instructor"
 
 
+def _is_hub_admin(handler: Any, authentication: dict) -> bool:
+    """Whether the user logging in is (or stays) a hub admin.
+
+    The hub has settled ``authentication["admin"]`` (``Authenticator.is_admin``, e.g.
+    ``admin_users``) before the hook runs; None means "unchanged", so the existing hub
+    user's flag counts (an admin made on the admin page).
+    """
+    flag = authentication.get("admin")
+    if flag is not None:
+        return bool(flag)
+    find_user = getattr(handler, "find_user", None)
+    user = find_user(authentication["name"]) if find_user is not None else None
+    return bool(getattr(user, "admin", False))
+
+
 def post_auth_hook(previous: Callable[..., Any] | None = None) -> Callable[..., Any]:
-    """A hook adding :data:`INSTRUCTORS_GROUP` to instructors' groups (chains ``previous``)."""
+    """A hook putting instructors in :data:`INSTRUCTORS_GROUP` and hub admins in
+    :data:`ADMINS_GROUP`, and everyone else in neither (chains ``previous``)."""
 
     async def hook(authenticator: Any, handler: Any, authentication: dict) -> dict:
         if previous is not None:
@@ -79,9 +113,12 @@ def post_auth_hook(previous: Callable[..., Any] | None = None) -> Callable[..., 
         if not authentication or authentication.get("groups") is None:
             return authentication
         name = authentication["name"]
-        groups = [g for g in authentication["groups"] if g != INSTRUCTORS_GROUP]
+        ours = (INSTRUCTORS_GROUP, ADMINS_GROUP)
+        groups = [g for g in authentication["groups"] if g not in ours]
         if await asyncio.to_thread(_is_instructor, authenticator, name):
             groups.append(INSTRUCTORS_GROUP)
+        if _is_hub_admin(handler, authentication):
+            groups.append(ADMINS_GROUP)
         authentication["groups"] = groups
         return authentication
 

@@ -32,7 +32,7 @@ from hubtypes.db.queries.workshops import (
     create_workshop,
     find_workshop,
     list_workshops,
-    require_workshop,
+    reopen_workshop,
     update_workshop,
 )
 from hubtypes.errors import Conflict, Forbidden, InputError
@@ -40,22 +40,25 @@ from hubtypes.hub.client import HubAPI, HubAPIError
 from hubtypes.inputs import (
     Caps,
     WorkshopInput,
+    body_names,
+    body_text,
     check_caps,
     check_expiry,
     check_names_or_count,
-    check_usernames,
     check_workshop,
     parse_when,
     plan_usernames,
-    split_names,
 )
 from hubtypes.lifecycle.workshops import group_properties, workshop_status
-from hubtypes.records import AccountView, NewCredential, WorkshopView
+from hubtypes.records import WORKSHOP_RESETTING, AccountView, NewCredential, WorkshopView
 from hubtypes.services.workshop.authz import Action, Identity, allowed, visible
 from hubtypes.services.workshop.shapes import account_json, audit_json, workshop_json
 
 T = TypeVar("T")
 log = logging.getLogger("hubtypes.services.workshop")
+
+# up to this many names are looked up in the hub one by one, more by one listing
+HUB_LOOKUPS_ONE_BY_ONE = 5
 
 
 @dataclass
@@ -126,14 +129,14 @@ class Operations:
         await self.authorize(who, Action.create_workshop)
         now = self.clock()
         data = check_workshop(
-            _text(body, "slug"),
-            _text(body, "title", ""),
-            _text(body, "starts"),
-            _text(body, "ends"),
-            _text(body, "delete_after"),
+            body_text(body, "slug"),
+            body_text(body, "title", ""),
+            body_text(body, "starts"),
+            body_text(body, "ends"),
+            body_text(body, "delete_after"),
             now,
         )
-        instructors = _names(body.get("instructors"), "instructors")
+        instructors = body_names(body.get("instructors"), "instructors")
         # like account creation: a name the hub already has must never get a code
         if instructors and (taken_in_hub := await self._hub_has(instructors)):
             raise InputError("instructors", f"already hub users: {', '.join(taken_in_hub)}")
@@ -170,10 +173,10 @@ class Operations:
             current = find_workshop(session, slug)
             data = check_workshop(
                 slug,
-                _text(body, "title", current.title),
-                _text(body, "starts", current.starts_at.isoformat()),
-                _text(body, "ends", current.ends_at.isoformat()),
-                _text(body, "delete_after", current.delete_after.isoformat()),
+                body_text(body, "title", current.title),
+                body_text(body, "starts", current.starts_at.isoformat()),
+                body_text(body, "ends", current.ends_at.isoformat()),
+                body_text(body, "delete_after", current.delete_after.isoformat()),
                 now,
             )
             before = WorkshopInput(
@@ -200,12 +203,44 @@ class Operations:
         return workshop_json(view, workshop_status(view, now, purged=False), {})
 
     async def _refuse_purged(self, slug: str) -> None:
-        def read(session: Any) -> bool:
-            require_workshop(session, slug)
-            return slug in purged_workshops(session)
+        """409 for a workshop being reset or purged (closed until an admin reopens it)."""
+        view = await self.tx(find_workshop, slug)
+        if view.state == WORKSHOP_RESETTING:
+            raise Conflict("workshop", f"workshop {slug!r} is being reset; wait for it to finish")
+        if view.closed:
+            raise Conflict(
+                "workshop",
+                f"workshop {slug!r} has been purged; create a new workshop, or (an admin) "
+                f"reopen it: POST /workshops/{slug}/reopen",
+            )
 
-        if await self.tx(read):
-            raise Conflict("workshop", f"workshop {slug!r} has been purged; create a new workshop")
+    async def reopen_workshop(
+        self, who: Identity, slug: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """An admin opens a purged workshop again, with dates that lie ahead (audited)."""
+        await self.authorize(who, Action.reopen, slug)
+        now = self.clock()
+
+        def write(session: Any) -> WorkshopView:
+            current = find_workshop(session, slug)
+            if "delete_after" not in body:
+                raise InputError(
+                    "delete_after", "give the reopened workshop's new purge date (and ends)"
+                )
+            data = check_workshop(
+                slug,
+                body_text(body, "title", current.title),
+                body_text(body, "starts", current.starts_at.isoformat()),
+                body_text(body, "ends", current.ends_at.isoformat()),
+                body_text(body, "delete_after"),
+                now,
+            )
+            return reopen_workshop(session, data, actor=who.name, now=now)
+
+        view = await self.tx(write)
+        log.info(f"Workshop {slug!r} reopened by {who.name} until {view.delete_after}")
+        await self.sync_group(slug)
+        return workshop_json(view, workshop_status(view, now, purged=False), {})
 
     async def sync_group(self, slug: str) -> None:
         """Create the workshop's hub groups if needed and mirror it in their properties.
@@ -249,7 +284,7 @@ class Operations:
         await self.authorize(who, Action.create_accounts, slug)
         await self._refuse_purged(slug)
         now = self.clock()
-        role_name = _text(body, "role", "participant")
+        role_name = body_text(body, "role", "participant")
         if role_name not in ("participant", "instructor"):
             raise InputError("role", "use participant or instructor")
         role = Role(role_name)
@@ -264,9 +299,9 @@ class Operations:
                 field="role",
             )
         expires = parse_when(str(body["expires"]), "expires", now) if body.get("expires") else None
-        usernames = _names(body.get("usernames"), "usernames")
+        usernames = body_names(body.get("usernames"), "usernames")
         count = check_names_or_count(usernames, body.get("count"))
-        prefix = _text(body, "prefix", f"{slug}-") or f"{slug}-"
+        prefix = body_text(body, "prefix", f"{slug}-") or f"{slug}-"
         # a name the hub already has (e.g. a community user's) must never get a code
         hub_names: set[str] = set()
         if usernames:
@@ -299,16 +334,19 @@ class Operations:
         return await self.tx(write)
 
     async def _hub_has(self, names: list[str]) -> list[str]:
-        found = await self.hub.map(self.hub.user, names)
-        for result in found:
-            if isinstance(result, BaseException):
-                raise result
-        return sorted(n for n, r in zip(names, found, strict=True) if r is not None)
+        """Those of ``names`` the hub has."""
+        return sorted(await self.hub.users_named(names, one_by_one=HUB_LOOKUPS_ONE_BY_ONE))
 
     async def update_account(
         self, who: Identity, slug: str, username: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
         await self.authorize(who, Action.update_account, slug)
+        if username == who.name and not who.is_admin and ("expires" in body or "disabled" in body):
+            # an instructor would otherwise undo a lock or an expiry an admin set on them
+            raise Forbidden(
+                f"{who.name} may not change their own account's expiry or disabled flag; "
+                "ask a hub admin"
+            )
         await self._refuse_purged(slug)
         now = self.clock()
         expires = None
@@ -350,25 +388,3 @@ class Operations:
             return [audit_json(e) for e in events]
 
         return await self.tx(read)
-
-
-# --- reading request bodies --------------------------------------------------
-
-
-def _text(body: Mapping[str, Any], key: str, default: str | None = None) -> str:
-    value = body.get(key, default)
-    if value is None:
-        raise InputError(key, "is required")
-    if not isinstance(value, str):
-        raise InputError(key, "must be a string")
-    return value
-
-
-def _names(value: Any, key: str) -> list[str]:
-    if value in (None, "", []):
-        return []
-    if isinstance(value, str):
-        value = split_names(value)
-    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
-        raise InputError(key, "a list of usernames")
-    return check_usernames(value)

@@ -39,8 +39,11 @@ from hubtypes.db.queries.resets import (
     finish_reset,
     get_reset,
     latest_reset,
+    lock_for_reset,
     purged_workshops,
     reset_json,
+    running_conflict,
+    running_reset,
     running_resets,
     set_progress,
     start_reset,
@@ -51,7 +54,7 @@ from hubtypes.hub.client import HubAPIError
 from hubtypes.hub.servers import stop_servers_and_wait
 from hubtypes.lifecycle.reset_plan import ResetOptions, ResetPlan, plan_reset, workshop_folders
 from hubtypes.lifecycle.workshops import workshop_actions
-from hubtypes.records import HubUser, running_servers
+from hubtypes.records import WORKSHOP_PURGED, HubUser, running_servers
 from hubtypes.services.workshop.authz import Action, Identity
 from hubtypes.services.workshop.operations import Operations
 
@@ -103,30 +106,55 @@ class Resets:
     # --- starting and resuming ----------------------------------------------------------
 
     async def start(
-        self, who: Identity | None, slug: str, options: ResetOptions, *, confirm: str | None
+        self,
+        who: Identity | None,
+        slug: str,
+        options: ResetOptions,
+        *,
+        confirm: str | None,
+        digest: str | None = None,
     ) -> dict[str, Any]:
-        """Start (or join) the reset of ``slug``; ``who`` None is the lifecycle task."""
+        """Start (or join) the reset of ``slug``; ``who`` None is the lifecycle task.
+
+        ``digest``: the previewed plan's (:meth:`ResetPlan.digest`); when given, a plan
+        that differs from it is refused (409) and nothing is done.
+        """
         actor = who.name if who else "lifecycle"
         if who is not None:
             await self.ops.authorize(who, Action.reset, slug)
             if confirm != slug:
                 raise InputError("confirm", f"type the workshop's slug ({slug}) to confirm")
         await self.ops.tx(require_workshop, slug)
-        running = await self.ops.tx(latest_reset, slug)
-        if running is not None and running.state == RUNNING:
-            self.resume(running.id)  # already under way: join it
-            return reset_json(running) | {"noop": False}
-        plan = await self.plan(slug, options)
-        if plan.empty and running is not None and running.state == DONE:
-            return reset_json(running) | {"noop": True}
+        running = await self.ops.tx(running_reset_json, slug)
+        if running is not None:  # checked again under the lock below; this spares the hub
+            self.resume(running["id"])  # a restart may not have picked it up yet
+            raise Conflict("workshop", running["conflict"])
+        models = await self.hub_users()
+        users = [HubUser.from_model(m) for m in models.values()]
+        members, _ = self.ops.groups.of(slug)
         now = self.ops.clock()
 
-        def persist(session: Any) -> int:
+        def persist(session: Any) -> tuple[int | None, ResetPlan]:
+            # the workshop row is locked from here to the commit: no account can be added
+            # behind the plan, and a second start waits, then sees this one running (409)
+            before = lock_for_reset(session, slug)
+            plan = plan_reset(slug, list_accounts(session, slug), users, options, group=members)
+            if digest is not None and digest != plan.digest():
+                # rolls the transaction back: nothing is done
+                raise Conflict(
+                    "digest", "the reset's plan is not the one previewed; preview it again"
+                )
+            if plan.empty and before == WORKSHOP_PURGED:
+                return None, plan  # a purged workshop with nothing left: nothing to do
             disable_accounts(session, plan.usernames)
-            return start_reset(session, slug, plan.to_json(), actor=actor, now=now)
+            return start_reset(session, slug, plan.to_json(), actor=actor, now=now), plan
 
-        reset_id = await self.ops.tx(persist)
+        reset_id, plan = await self.ops.tx(persist)
+        if reset_id is None:
+            latest = await self.ops.tx(latest_reset, slug)
+            return (reset_json(latest) if latest else {"workshop": slug}) | {"noop": True}
         log.info(f"Reset {reset_id} of workshop {slug!r} started by {actor}: {plan.counts()}")
+        await self.ops.sync_group(slug)  # the group shows it resetting at once
         self.resume(reset_id)
         reset = await self.ops.tx(get_reset, reset_id)
         assert reset is not None
@@ -240,9 +268,11 @@ class Resets:
             await self.audit(actor, "reset.folders-kept", slug, {"reason": "no storage_root"})
             return
         from hubtypes.fs.safe_delete import safe_delete
+        from hubtypes.fs.work import storage_work
 
-        for sub in extra:
-            report = await asyncio.to_thread(safe_delete, self.storage_root, sub)
+        for sub in extra:  # in the storage pool: the service's database calls never wait
+            key = ("folder", self.storage_root, sub)
+            report = await storage_work().run(key, safe_delete, self.storage_root, sub)
             await self.audit(actor, "reset.folder-removed", slug, {"path": sub, **_report(report)})
 
     async def audit(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
@@ -319,6 +349,12 @@ class Resets:
         for extra in self.extra_passes:
             result.update(await extra())
         return result
+
+
+def running_reset_json(session: Any, slug: str) -> dict[str, Any] | None:
+    """The running reset of ``slug`` (its id and the 409 message naming it), if any."""
+    reset = running_reset(session, slug)
+    return None if reset is None else {"id": reset.id, "conflict": running_conflict(reset).message}
 
 
 def _delete_accounts(session: Any, names: list[str], *, actor: str, now: Any) -> None:

@@ -17,8 +17,9 @@ import posixpath
 from typing import Any
 
 from hubtypes.spawner.notice import place_dates_notice
+from hubtypes.spawner.storage.archiving import remove_home_in_pool
 from hubtypes.spawner.storage.base import StorageBackend
-from hubtypes.spawner.storage.local import DirSpec, Owner, ensure_dir, remove_home_local
+from hubtypes.spawner.storage.local import DirSpec, Owner, ensure_dir
 from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
 from hubtypes.storage.mounts import Mount
 from hubtypes.storage.slugs import safe_join
@@ -87,9 +88,8 @@ class DockerStorage(StorageBackend):
     async def remove_home(
         self, spawner: Any, stored: dict[str, str], action: StorageAction
     ) -> None:
-        await asyncio.to_thread(
-            remove_home_local, spawner.storage_root, spawner.hubtypes_archive_root, stored, action
-        )
+        # in the storage pool, never the default executor logins use (see .archiving)
+        await remove_home_in_pool(spawner, stored, action)
 
 
 __all__ = ["DockerStorage", "docker_volumes", "prepare_docker_dirs"]

@@ -27,8 +27,9 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from hubtypes.fs.safe_delete import DIR_FLAGS, archive_tree, safe_delete
+from hubtypes.fs.safe_delete import DIR_FLAGS
 from hubtypes.spawner.notice import place_dates_notice
+from hubtypes.spawner.storage.archiving import remove_home_in_pool
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
 from hubtypes.storage.mounts import Mount
@@ -168,19 +169,6 @@ def prepare_local(
     return home
 
 
-def remove_home_local(root: str, archive_root: str, stored: dict[str, str], action: Any) -> None:
-    """Archive (if asked) and delete the stored home under ``root``; idempotent."""
-    if action == StorageAction.keep:
-        return
-    if action == StorageAction.archive:
-        import time
-
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        dest = os.path.join(archive_root, *stored["home"].split("/")[:-1])
-        archive_tree(root, stored["home"], dest, f"{stored['user']}-{stamp}")
-    safe_delete(root, stored["home"])
-
-
 class LocalStorage(StorageBackend):
     """For LocalProcessSpawner (``system_users``: servers run as the users' own accounts)
     and SimpleLocalProcessSpawner (every server runs as the hub's user)."""
@@ -215,9 +203,8 @@ class LocalStorage(StorageBackend):
     async def remove_home(
         self, spawner: Any, stored: dict[str, str], action: StorageAction
     ) -> None:
-        await asyncio.to_thread(
-            remove_home_local, spawner.storage_root, spawner.hubtypes_archive_root, stored, action
-        )
+        # in the storage pool, never the default executor logins use (see .archiving)
+        await remove_home_in_pool(spawner, stored, action)
 
 
 __all__ = ["DirSpec", "LocalStorage", "Owner", "ensure_dir", "plan_dirs", "prepare_local"]

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from hubtypes.errors import HubTypesError
 from hubtypes.services.workshop.grants import Grants
 from hubtypes.services.workshop.shapes import accounts_csv
-from hubtypes.services.workshop.web.base import NAME, SLUG, BaseHandler
+from hubtypes.services.workshop.web.base import NAME, ROSTER_BODY_LIMIT, SLUG, BaseHandler
 
 CSV_COLUMNS = ["identity", "role", "status", "standing", "server", "expires_at", "last_login_at"]
 
@@ -36,6 +36,8 @@ class _GrantsAPIBase(_GrantsMixin):
 
 
 class GrantsAPI(_GrantsAPIBase):
+    body_limit = ROSTER_BODY_LIMIT  # a roster CSV or a list of identities
+
     async def get(self, slug: str) -> None:
         grants = await self.grants.list(self.who, slug)
         if self.get_argument("format", "json") == "csv":
@@ -70,6 +72,8 @@ class GrantAPI(_GrantsAPIBase):  # one grant: no GET or POST (405, not the list'
 
 
 class GrantsPage(_GrantsMixin):
+    body_limit = ROSTER_BODY_LIMIT  # pasted names and an uploaded roster
+
     async def get(self, slug: str, **ns: Any) -> None:
         workshop = await self.ops.workshop(self.who, slug)
         grants = await self.grants.list(self.who, slug)

@@ -11,13 +11,18 @@ from hubtypes.services.workshop.web.api import (
     AccountsAPI,
     AuditAPI,
     LifecycleAPI,
+    ReopenAPI,
     ResetAPI,
     WorkshopAPI,
     WorkshopsAPI,
 )
-from hubtypes.services.workshop.web.base import NAME, SLUG
+from hubtypes.services.workshop.web.base import NAME, SLUG, RedactedLogMixin
 from hubtypes.services.workshop.web.grants import grant_handlers
 from hubtypes.services.workshop.web.pages import page_handlers
+
+
+class OAuthCallback(RedactedLogMixin, HubOAuthCallbackHandler):
+    """The hub's OAuth callback; its ``?code=&state=`` never reach the log unredacted."""
 
 
 def make_handlers(prefix: str) -> list[tuple[str, type, dict[str, Any]] | tuple[str, type]]:
@@ -29,8 +34,9 @@ def make_handlers(prefix: str) -> list[tuple[str, type, dict[str, Any]] | tuple[
         (p + f"api/workshops/{SLUG}/accounts/{NAME}", AccountAPI),
         (p + f"api/workshops/{SLUG}/audit", AuditAPI),
         (p + f"api/workshops/{SLUG}/reset", ResetAPI),
+        (p + f"api/workshops/{SLUG}/reopen", ReopenAPI),
         (p + "api/audit", AuditAPI),
         (p + "api/lifecycle", LifecycleAPI),
-        (p + "oauth_callback", HubOAuthCallbackHandler),
+        (p + "oauth_callback", OAuthCallback),
     ]
     return [*api, *grant_handlers(p), *page_handlers(p)]
