@@ -49,7 +49,16 @@ class AccountView:
 
 
 # the columns of a credentials CSV, printed card or table: service and CLI alike
-CREDENTIAL_COLUMNS = ("username", "code", "role", "workshop", "expires_at")
+CREDENTIAL_COLUMNS = (
+    "username",
+    "code",
+    "role",
+    "workshop",
+    "expires_at",
+    # what the participant is told (hubtypes.access.dates): empty for staff without an end
+    "access_ends",
+    "files_deleted_after",
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,8 @@ class NewCredential:
     role: str
     workshop: str | None
     expires_at: datetime | None
+    access_ends: datetime | None = None
+    files_deleted_after: datetime | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         """The credential keyed by :data:`CREDENTIAL_COLUMNS` (JSON, CSV)."""
@@ -70,6 +81,10 @@ class NewCredential:
             "role": self.role,
             "workshop": self.workshop,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "access_ends": self.access_ends.isoformat() if self.access_ends else None,
+            "files_deleted_after": (
+                self.files_deleted_after.isoformat() if self.files_deleted_after else None
+            ),
         }
 
 

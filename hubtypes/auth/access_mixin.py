@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from typing import Any
 
 from jupyterhub.utils import maybe_future, url_path_join
@@ -48,9 +49,11 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool
 from traitlets.config import LoggingConfigurable
 
+from hubtypes.access.dates import Dates, account_dates
 from hubtypes.access.grants import (
     GrantView,
     Standing,
+    as_account,
     grant_status,
     keeps_session,
     login_decision,
@@ -58,6 +61,7 @@ from hubtypes.access.grants import (
     workshop_server_name,
 )
 from hubtypes.access.names import SERVICE_INSTRUCTORS_GROUP
+from hubtypes.auth.page_dates import WorkshopDates
 from hubtypes.clock import as_utc, human, utcnow
 from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
 from hubtypes.db.queries import grants as queries
@@ -91,10 +95,19 @@ class WorkshopAccessMixin(LoggingConfigurable):
             sys.exit(1)
         # instructors whose login is creating their hub user (add_user puts them in the group)
         self._new_instructors: set[str] = set()
+        # the hub's pages read grants from this cache, filled by the reads at login and
+        # refresh (auth/page_dates.py): the same mechanism as WorkshopAuthenticator's
+        self.workshop_dates = WorkshopDates(
+            parent=self, read=self._grant_now, dates_of=_guest_dates, clock=self._now
+        )
         template_vars = getattr(self.parent, "template_vars", None)
+        self.workshop_dates.install(template_vars)
         if isinstance(template_vars, dict):
             # called with the user when a page renders (jupyterhub/handlers/base.py)
             template_vars.setdefault("hubtypes_workshop_servers", self.workshop_servers)
+
+    def _now(self) -> Any:
+        return self.workshop_clock()
 
     # --- hubtypes' database, in worker threads (the hub's loop never waits for it) -------
 
@@ -103,7 +116,9 @@ class WorkshopAccessMixin(LoggingConfigurable):
             return queries.grant_for(conn, name)
 
     async def workshop_grant(self, name: str) -> GrantView | None:
-        return await asyncio.to_thread(self._grant_now, name)
+        grant = await asyncio.to_thread(self._grant_now, name)
+        self.workshop_dates.remember(name, grant)
+        return grant
 
     def _record(self, name: str, standing: Standing) -> None:
         with self.grants_database.connection() as conn:
@@ -127,6 +142,7 @@ class WorkshopAccessMixin(LoggingConfigurable):
         decision = login_decision(bool(base), grant, self.workshop_clock())
         if grant is not None and decision.standing is not None and authentication is not None:
             await asyncio.to_thread(self._record, username, decision.standing)
+            self.workshop_dates.remember(username, replace(grant, standing=decision.standing))
         if decision.by_grant:
             assert grant is not None
             until = human(grant_status(grant, self.workshop_clock()).since_or_until or as_utc(
@@ -197,16 +213,12 @@ class WorkshopAccessMixin(LoggingConfigurable):
     def workshop_servers(self, user: Any) -> list[dict[str, Any]]:
         """The user's workshop server with its dates, for share/hubtypes/templates/home.html.
 
-        Called while the page renders (the hub's template_vars call it with the user): one
-        indexed query by primary key-like unique name, so it is done in place.
+        Called while the page renders (the hub's template_vars call it with the user): the
+        grant comes from the cache the login and refresh reads fill, never a query here.
         """
         if user is None or not self.allow_workshop_grants:
             return []
-        try:
-            grant = self._grant_now(user.name)
-        except Exception as e:  # a page must render even when the database is down
-            self.log.warning(f"hubtypes: cannot read {user.name}'s workshop grant: {e}")
-            return []
+        grant = self.workshop_dates.cached(user.name)
         if grant is None:
             return []
         now = self.workshop_clock()
@@ -224,10 +236,21 @@ class WorkshopAccessMixin(LoggingConfigurable):
                 "opens": human(ws.starts_at),
                 "locks": human(grant.expires_at or ws.ends_at),
                 "purge": human(ws.delete_after),
+                "opens_iso": as_utc(ws.starts_at).isoformat(),
+                "locks_iso": as_utc(grant.expires_at or ws.ends_at).isoformat(),
+                "purge_iso": as_utc(ws.delete_after).isoformat(),
                 "status": status.state.value,
                 "message": status.message,
             }
         ]
+
+
+def _guest_dates(grant: GrantView | None) -> Dates | None:
+    """A guest's dates (their access ends with the grant); a community member keeps their
+    access, and their workshop server's dates are on the home page's card instead."""
+    if grant is None or grant.standing is Standing.community:
+        return None
+    return account_dates(as_account(grant))
 
 
 __all__ = ["WorkshopAccessMixin"]

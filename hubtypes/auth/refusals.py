@@ -7,6 +7,7 @@ workshop, so a refusal never tells a guesser which names exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -24,3 +25,4 @@ class Refusal:
     status: int
     message: str
     retry_after: int | None = None
+    dates: dict[str, Any] | None = None  # the person's dates, for the login page

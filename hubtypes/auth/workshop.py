@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jupyterhub.auth import Authenticator
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from tornado import web
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Integer, TraitError, Unicode, default, validate
@@ -26,11 +25,19 @@ from traitlets import Bool, Integer, TraitError, Unicode, default, validate
 from hubtypes._data import insert_templates
 from hubtypes.access import throttle
 from hubtypes.access.address import client_address
-from hubtypes.access.codes import DUMMY_HASH, session_predates_code, verify_code
+from hubtypes.access.codes import DUMMY_HASH, verify_code
+from hubtypes.access.dates import account_dates, notice, refusal
+from hubtypes.access.ended import ended_message, ended_workshop_of
 from hubtypes.access.expiry import account_status
 from hubtypes.access.names import INSTRUCTORS_GROUP, WORKSHOP_GROUP
 from hubtypes.auth.deleting import OneDeletionAtATime
-from hubtypes.auth.refusals import GENERIC_FAILURE, UNAVAILABLE, Refusal, one_line
+from hubtypes.auth.login_page import (
+    WorkshopLoginHandler,
+    clear_ended_notice,
+    leave_ended_notice,
+)
+from hubtypes.auth.participant import in_thread, participant_dates, session_check
+from hubtypes.auth.refusals import GENERIC_FAILURE, Refusal
 from hubtypes.clock import utcnow
 from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
 from hubtypes.db.queries import logins
@@ -201,6 +208,11 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
             # like JupyterHub for its own database: say what to do, and stop
             self.log.critical(str(e))
             sys.exit(1)
+        self.dates = participant_dates(self)  # the hub pages' dates (auth/page_dates.py)
+
+    def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
+        # the login page that shows a refused participant's dates (auth/login_page.py)
+        return [("/login", WorkshopLoginHandler)]
 
     def _check_spawner_config(self) -> None:
         """Check the spawner mixin's settings now, at hub start, not at a first spawn."""
@@ -278,10 +290,15 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
                 self._prune_stale_counters(conn, limits.window, now)
                 if verdict.wait is not None:  # right code only, and this one was wrong
                     return self._too_many(verdict.wait)
-                return Refusal(403, GENERIC_FAILURE)
+                # by the name's shape alone, never by the account (access/ended.py)
+                ended = ended_workshop_of(username, logins.known_workshops(conn))
+                return Refusal(403, ended_message(ended) if ended else GENERIC_FAILURE)
+            self.dates.remember(username, view)
             status = account_status(view, now)
             if not status.can_log_in:
-                return Refusal(403, status.message)
+                dates = account_dates(view)
+                shown = notice(dates, now, timedelta(0))
+                return Refusal(403, refusal(status, dates, now), dates=shown)
             logins.record_login(
                 conn,
                 username,
@@ -319,24 +336,7 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
         return client_address(forwarded, peer_ip, self.trusted_proxy_hops)
 
     async def _in_thread(self, fn: Any, *args: Any) -> Any:
-        """``fn`` in a worker thread, retried on lock contention; a database that cannot be
-        reached becomes a 503 with a plain message (and one log line, no traceback)."""
-        attempts = 4
-        for attempt in range(attempts):
-            try:
-                return await asyncio.to_thread(fn, *args)
-            except (IntegrityError, OperationalError) as e:
-                # two first failures for one key at once, a deadlock, a busy SQLite or a
-                # dropped connection: the transaction was rolled back whole, so trying
-                # again is safe (and the pool's pre-ping reconnects)
-                if attempt < attempts - 1:
-                    continue
-                self.log.error(f"hubtypes' database is unavailable: {one_line(e)}")
-                raise web.HTTPError(503, UNAVAILABLE) from None
-            except DBAPIError as e:
-                self.log.error(f"hubtypes' database is unavailable: {one_line(e)}")
-                raise web.HTTPError(503, UNAVAILABLE) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await in_thread(self.log, fn, *args)
 
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> dict | None:
         username = self.normalize_username((data.get("username") or "").strip())
@@ -349,7 +349,10 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
             self.log.info(f"Login refused for {username[:64]!r} from {address}: {result.message}")
             if result.retry_after is not None and handler is not None:
                 handler.set_header("Retry-After", str(result.retry_after))
-            raise web.HTTPError(result.status, result.message)
+            error = web.HTTPError(result.status, result.message)
+            error.hubtypes_dates = result.dates  # type: ignore[attr-defined]
+            raise error
+        clear_ended_notice(handler)
         return dict(result)
 
     def check_allowed(self, username: str, authentication: dict | None = None) -> bool:
@@ -358,21 +361,18 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
 
     # --- sessions -----------------------------------------------------------------
 
-    def _still_valid(self, username: str) -> bool:
-        with self.database.connection() as conn:
-            found = logins.account_for_refresh(conn, username)
-        if found is None:
-            return not self.reject_unknown_users
-        view, issued = found
-        replaced = session_predates_code(view.last_login_at, issued)  # logged in with an old code
-        return not replaced and account_status(view, self.clock()).can_log_in
-
     async def refresh_user(self, user: Any, handler: Any = None) -> bool:
-        """False once the account is locked or its code replaced: the hub ends the session."""
-        valid = await self._in_thread(self._still_valid, user.name)
+        """False once the account is locked or its code reissued, so the hub ends its
+        sessions; the login page the browser is sent to then says why (auth/login_page.py)."""
+        view, valid, why = await self._in_thread(
+            session_check, self.database, user.name, self.clock(), self.reject_unknown_users
+        )
+        self.dates.remember(user.name, view)
         if valid is False:
             self.log.info(f"Workshop account {user.name!r} is no longer valid; ending its session")
-        return valid
+            if why is not None:
+                leave_ended_notice(handler, why)
+        return bool(valid)
 
     def _delete_account(self, username: str) -> None:
         with self.database.session() as session:
@@ -387,3 +387,4 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
         self.refuse_second_deletion(user)  # see hubtypes.auth.deleting
         super().delete_user(user)
         await asyncio.to_thread(self._delete_account, user.name)
+        self.dates.forget(user.name)

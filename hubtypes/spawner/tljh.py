@@ -32,6 +32,7 @@ from typing import Any
 from jupyterhub.utils import maybe_future
 
 from hubtypes.spawner.mixin import HubTypeSpawnerMixin
+from hubtypes.spawner.notice import place_dates_notice
 from hubtypes.spawner.storage.local import LocalStorage, prepare_local
 from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
 from hubtypes.storage.mounts import Mount
@@ -71,6 +72,7 @@ class TLJHStorage(LocalStorage):
         )
         spawner.notebook_dir = spawner.hubtypes_server_root(home)
         spawner.user_workingdir = home  # SystemdSpawner's WorkingDirectory=
+        await place_dates_notice(spawner, res, home)
 
     def environment(self, spawner: Any, mounts: tuple[Mount, ...]) -> dict[str, str]:
         res = spawner.hubtypes_resolution

@@ -58,7 +58,11 @@ async def refused(auth, username, code) -> tuple[int, str]:
 async def test_walk_through_time(setup):
     auth, clock, code, _ = setup
     user = SimpleNamespace(name="ann")
-    assert await refused(auth, "ann", code) == (403, "This workshop opens on 2026-12-01 09:00 UTC.")
+    assert await refused(auth, "ann", code) == (
+        403,
+        "This workshop opens on 2026-12-01 09:00 UTC. Your access ends 2026-12-03 09:00 UTC"
+        " · your files are deleted after 2026-12-10 09:00 UTC.",
+    )
     assert await auth.refresh_user(user) is False
 
     clock.now = T0 + timedelta(hours=1)

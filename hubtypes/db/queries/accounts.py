@@ -10,13 +10,14 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from hubtypes.access.codes import generate_code, hash_code
+from hubtypes.access.dates import credential_dates
 from hubtypes.clock import as_utc, to_db
 from hubtypes.db.models import Account, Grant, Reset, Role, Workshop
 from hubtypes.db.queries.audit import audit
 from hubtypes.db.queries.logins import forget_name
 from hubtypes.db.queries.resets import RUNNING
 from hubtypes.db.queries.views import account_view as _view
-from hubtypes.db.queries.views import select_accounts
+from hubtypes.db.queries.views import select_accounts, workshop_view
 from hubtypes.db.queries.workshops import require_open_workshop, require_workshop
 from hubtypes.errors import Conflict, NotFound
 from hubtypes.records import AccountView, NewCredential
@@ -95,8 +96,12 @@ def create_accounts(
     taken = existing_usernames(session, usernames)
     if taken:
         raise Conflict("usernames", f"already exist: {', '.join(sorted(taken))}")
+    dates = credential_dates(
+        role.value, expires_at, workshop_view(workshop_row) if workshop_row else None
+    )
     credentials = [
-        NewCredential(name, generate_code(), role.value, workshop, expires_at) for name in usernames
+        NewCredential(name, generate_code(), role.value, workshop, expires_at, *dates)
+        for name in usernames
     ]
     rows = [
         {
@@ -147,7 +152,8 @@ def reissue_codes(
         )
         forget_name(session, name)
         workshop = view.workshop.slug if view.workshop else None
-        credentials.append(NewCredential(name, code, view.role, workshop, view.expires_at))
+        dates = credential_dates(view.role, view.expires_at, view.workshop)
+        credentials.append(NewCredential(name, code, view.role, workshop, view.expires_at, *dates))
     audit(
         session, actor=actor, action="accounts.reissue", target=",".join(sorted(usernames)), now=now
     )

@@ -15,10 +15,11 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hubtypes.access import throttle
+from hubtypes.access.ended import KnownWorkshop
 from hubtypes.clock import as_utc, to_db
-from hubtypes.db.models import Account, ThrottleEntry
+from hubtypes.db.models import Account, ThrottleEntry, Workshop
 from hubtypes.db.queries.views import account_view, select_accounts
-from hubtypes.records import AccountView
+from hubtypes.records import WORKSHOP_PURGED, AccountView
 
 Executor = Connection | Session
 
@@ -51,6 +52,11 @@ _LOCK_COUNTERS = (
 )
 # what a session refresh reads: the account, and when its current code was issued
 _REFRESH = select_accounts(Account.code_issued_at).where(Account.username == bindparam("username"))
+
+# every workshop, with whether it is purged (failed logins only: see access/ended)
+_KNOWN_WORKSHOPS = select(
+    Workshop.slug, Workshop.title, (Workshop.state == WORKSHOP_PURGED).label("purged")
+)
 _TOUCH = (
     update(Account)
     .where(Account.username == bindparam("name"))
@@ -90,6 +96,11 @@ def account_for_refresh(db: Executor, username: str) -> tuple[AccountView, datet
     if row is None:
         return None
     return account_view(row), as_utc(row.code_issued_at) if row.code_issued_at else None
+
+
+def known_workshops(db: Executor) -> list[KnownWorkshop]:
+    """Every workshop's slug, title and whether it is purged (reset, and not reopened)."""
+    return [KnownWorkshop(r.slug, r.title, bool(r.purged)) for r in db.execute(_KNOWN_WORKSHOPS)]
 
 
 def throttle_counters(db: Executor, keys: Sequence[str]) -> dict[str, throttle.Counter]:

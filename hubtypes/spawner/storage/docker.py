@@ -16,11 +16,13 @@ import os
 import posixpath
 from typing import Any
 
+from hubtypes.spawner.notice import place_dates_notice
 from hubtypes.spawner.storage.archiving import remove_home_in_pool
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.spawner.storage.local import DirSpec, Owner, ensure_dir
 from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
 from hubtypes.storage.mounts import Mount
+from hubtypes.storage.slugs import safe_join
 
 
 def _target(value: Any) -> str:
@@ -75,6 +77,8 @@ class DockerStorage(StorageBackend):
                 mounts,
                 _owner(spawner.container_uid),
             )
+            home = safe_join(spawner.storage_root, mounts[0].subpath)
+            await place_dates_notice(spawner, res, home)
         host_root = spawner.docker_host_root or spawner.storage_root
         spawner.volumes, spawner.read_only_volumes = docker_volumes(
             mounts, host_root, dict(spawner.volumes), dict(spawner.read_only_volumes)

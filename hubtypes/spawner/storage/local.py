@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hubtypes.fs.safe_delete import DIR_FLAGS
+from hubtypes.spawner.notice import place_dates_notice
 from hubtypes.spawner.storage.archiving import remove_home_in_pool
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
@@ -182,6 +183,7 @@ class LocalStorage(StorageBackend):
         spawner.notebook_dir = spawner.hubtypes_server_root(home)
         if not self.system_users:
             spawner.home_dir = home  # SimpleLocalProcessSpawner's preexec chdirs into it
+        await place_dates_notice(spawner, res, home)
 
     def _home(self, spawner: Any, mounts: tuple[Mount, ...]) -> str:
         return safe_join(spawner.storage_root, mounts[0].subpath)

@@ -169,7 +169,7 @@ async def test_instructors_and_admins_at_a_live_workshop(real_hub_factory, brows
     assert url == f"{sh.hub.url}hub/login?username=py-ada"
     svg = await first.locator(".ht-qr").inner_html()
     assert _same_svg(svg, qr_svg(url))
-    assert "files deleted after" in await first.inner_text()
+    assert "deleted after" in await first.inner_text()
     assert "py-jose" in await page.inner_text("#ht-sheet")  # the instructor's sheet
     await page.screenshot(path=str(shots / "instructor-cards.png"), full_page=True)
     for paper in ("A4", "Letter"):  # the sheet, then 8 + 3 cards: three pages
