@@ -148,7 +148,7 @@ def main() -> None:
     p.add_argument("--stop-delay", type=float, default=2.0)
     p.add_argument("--timeout", type=int, default=5, help="idle timeout, seconds")
     p.add_argument("--concurrency", type=int, default=10, help="both cullers' --concurrency")
-    p.add_argument("--idle-culler-python", default="/tmp/idleculler-venv/bin/python")
+    p.add_argument("--idle-culler-python", default="/tmp/ic/bin/python")
     args = p.parse_args()
     chp = find_configurable_http_proxy()
     assert chp, "configurable-http-proxy is missing"

@@ -4,9 +4,13 @@ Why it is shaped like this (compared with jupyterhub-idle-culler 2.0, whose
 ``cull_idle`` builds one coroutine per user and then awaits them one after the other,
 so N slow stops cost N times a stop):
 
-- users are handled concurrently through :meth:`HubAPI.map` (bounded by ``concurrency``),
-  each stop followed until the server is gone (:func:`stop_servers_and_wait`), so a slow
-  stop (the hub answers 202) no longer leaves its user for the next sweep;
+- users are handled concurrently, with two separate bounds: ``concurrency`` hub requests
+  in flight (listing, polls, user deletions, kernel checks) and ``stop_concurrency``
+  servers being stopped. A stop holds its stop slot until the server is gone (the hub
+  holds a stop request until the spawner is done, up to 10 s, then answers 202 and the
+  sweep follows it with :func:`stop_servers_and_wait`), never a request slot, so slow
+  stops run side by side instead of in waves of ``concurrency``, and their users can be
+  deleted in the same sweep;
 - each user's hub type is resolved from hubtypes' database the way the spawner does it
   (:func:`hubtypes.storage.hub_types.resolve`), in one query per page of users;
 - a failing user (5xx, a timeout, a user deleted by someone else) is logged and counted,
@@ -26,6 +30,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -58,22 +63,60 @@ Lookup = Callable[[list[str]], Awaitable[Mapping[str, AccountView]]]
 RecordUsage = Callable[[list[UsageEntry], datetime], Awaitable[list[dict[str, Any]]]]
 
 
+# set while a stop request is in flight: it is bounded by the sweep's stop slots instead
+_STOPPING: ContextVar[bool] = ContextVar("hubtypes_culler_stopping", default=False)
+
+
 class CountingHubAPI(HubAPI):
-    """The hub client, counting requests and errors for the metrics and the benchmark."""
+    """The culler's hub client: counts requests and errors, bounds requests in flight.
+
+    At most ``concurrency`` requests are in flight at once (jupyterhub-idle-culler's
+    ``--concurrency`` means the same: its ``fetch`` holds a semaphore), *except* stop
+    requests: the hub holds a ``DELETE .../server`` until the spawner has stopped, up to
+    its ``slow_stop_timeout`` (10 s, ``jupyterhub/handlers/base.py``
+    ``stop_single_user``), so a 2 s stop is a 2 s request that costs the hub nothing while
+    it waits. Those are bounded by the sweep's ``stop_concurrency`` instead, so slow stops
+    never starve the listing, the polls and the user deletions of their slots.
+    """
 
     metrics: CullerMetrics | None = None
     requests = 0
+
+    def __init__(
+        self, api_url: str, token: str, *, concurrency: int = 10, stop_concurrency: int = 0,
+        **kw: Any,
+    ) -> None:  # fmt: skip
+        kw.setdefault("max_clients", concurrency + stop_concurrency + 4)
+        super().__init__(api_url, token, concurrency=concurrency, **kw)
+        self._slots = asyncio.Semaphore(self.concurrency)
 
     async def request(self, method: str, path: str, *args: Any, **kw: Any) -> Any:
         self.requests += 1
         if self.metrics is not None:
             self.metrics.hub_requests.labels(method).inc()
         try:
-            return await super().request(method, path, *args, **kw)
+            if _STOPPING.get():
+                return await super().request(method, path, *args, **kw)
+            async with self._slots:
+                return await super().request(method, path, *args, **kw)
         except HubAPIError as e:
             if self.metrics is not None:
                 self.metrics.hub_errors.labels(str(e.status)).inc()
             raise
+
+    async def stop_server(self, user: str, server: str = "", *, remove: bool = False) -> int:
+        """Stop (``remove``: and forget) one server; 202 stopping, 204 stopped, 400/404 gone.
+
+        Not bounded by ``concurrency``: the caller holds one of the sweep's stop slots.
+        """
+        token = _STOPPING.set(True)
+        try:
+            if not remove:
+                return await super().stop_server(user, server)
+            path = f"/users/{quote_name(user)}/servers/{quote_name(server)}"
+            return (await self.request("DELETE", path, {"remove": True}, ok=(400, 404))).status
+        finally:
+            _STOPPING.reset(token)
 
 
 @dataclass
@@ -123,18 +166,18 @@ class SweepReport:
 class Sweeper:
     def __init__(
         self,
-        hub: HubAPI,
+        hub: CountingHubAPI,
         config: CullConfig,
         resolver: ResolverConfig,
         lookup: Lookup,
         *,
         clock: Clock,
         metrics: CullerMetrics,
-        concurrency: int = 10,
+        stop_concurrency: int = 64,
         page_size: int = 200,
         stop_timeout: float = 300.0,
         dry_run: bool = False,
-        server_api: HubAPI | None = None,  # the proxy, for busy-kernel checks (None: off)
+        server_api: CountingHubAPI | None = None,  # the proxy, for busy-kernel checks (None: off)
         record_usage: RecordUsage | None = None,
         usage_max_gap: float = 600.0,
     ) -> None:
@@ -144,7 +187,7 @@ class Sweeper:
         self.lookup = lookup
         self.clock = clock
         self.metrics = metrics
-        self.concurrency = concurrency
+        self.stop_concurrency = stop_concurrency
         self.page_size = page_size
         self.stop_timeout = stop_timeout
         self.dry_run = dry_run
@@ -198,10 +241,13 @@ class Sweeper:
             report.running = dict(running)
             await self._count_usage(models, resolutions, now, report)
 
-            async def one(u: CullUser) -> None:
-                await self._handle(u, resolutions[u.name], now, report)
-
-            results = await self.hub.map(one, users, limit=self.concurrency)
+            # every user at once: the hub client bounds the requests in flight and
+            # `stops` the servers being stopped (a user waits for a slot, not a turn)
+            stops = asyncio.Semaphore(self.stop_concurrency)
+            results = await asyncio.gather(
+                *(self._handle(u, resolutions[u.name], now, report, stops) for u in users),
+                return_exceptions=True,
+            )
             for u, result in zip(users, results, strict=True):
                 if isinstance(result, BaseException):  # a bug, not the hub: say so, go on
                     report.errors.append(f"{u.name}: {result!r}")
@@ -265,7 +311,10 @@ class Sweeper:
                 self.metrics.active_users.labels(*labels).set(row["active_users"])
                 self.metrics.server_hours.labels(*labels).set(row["server_hours"])
 
-    async def _handle(self, u: CullUser, res: Resolution, now: datetime, r: SweepReport) -> None:
+    async def _handle(
+        self, u: CullUser, res: Resolution, now: datetime, r: SweepReport,
+        stops: asyncio.Semaphore,
+    ) -> None:  # fmt: skip
         kind = kind_of(res)
         try:
             decisions: list[ServerDecision] = []
@@ -293,7 +342,8 @@ class Sweeper:
                 )
             r.actions.extend(actions)
             if cull and not self.dry_run:
-                await self._stop(u, cull)
+                async with stops:  # held until the servers are gone
+                    await self._stop(u, cull)
                 for a in actions:
                     a.done = True
                     self.metrics.servers_culled.labels(kind, a.reason).inc()
@@ -324,14 +374,10 @@ class Sweeper:
         until the server is gone, so the user can be deleted in this same sweep.
         """
         names = [d.server for d in cull]
-        statuses = []
-        for d in cull:
-            if d.action == "remove":  # stop and forget the named server in one request
-                path = f"/users/{quote_name(u.name)}/servers/{quote_name(d.server)}"
-                resp = await self.hub.request("DELETE", path, {"remove": True}, ok=(400, 404))
-                statuses.append(resp.status)
-            else:
-                statuses.append(await self.hub.stop_server(u.name, d.server))
+        # a user's servers stop side by side too (remove: stop and forget in one request)
+        statuses = await asyncio.gather(
+            *(self.hub.stop_server(u.name, d.server, remove=d.action == "remove") for d in cull)
+        )
         if all(status != 202 for status in statuses):
             return
         running = {s.name for s in u.servers if s.ready or s.pending}

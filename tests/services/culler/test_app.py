@@ -62,6 +62,7 @@ def test_idle_culler_options_mean_the_same(tmp_path, monkeypatch):
         (["--timeout=0"], "c.CullerService.timeout (--timeout) must be more than 0"),
         (["--timeout=3600", "--max-age=60"], "c.CullerService.max_age (--max-age=60) is below"),
         (["--concurrency=0"], "c.CullerService.concurrency"),
+        (["--stop-concurrency=0"], "c.CullerService.stop_concurrency (--stop-concurrency)"),
         (["--api-page-size=500"], "c.CullerService.api_page_size"),
         (['--CullerService.policies={"cloud": {}}'], "policies['cloud']: unknown kind"),
         (["--CullerService.profiles=['gpu']", '--CullerService.profile_overrides={"cpu": {}}'],
