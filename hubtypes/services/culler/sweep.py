@@ -265,8 +265,10 @@ class Sweeper:
             for kind, n in report.running.items():
                 self.metrics.running.labels(kind).set(n)
         self.metrics.sweeps.labels("ok" if not report.errors else "errors").inc()
-        culled = sum(1 for a in report.actions if a.action != "delete-user")
-        deleted = sum(1 for a in report.actions if a.action == "delete-user")
+        # what was done (a dry run: what would have been), not what was tried and failed
+        done = [a for a in report.actions if a.done or self.dry_run]
+        culled = sum(1 for a in done if a.action != "delete-user")
+        deleted = sum(1 for a in done if a.action == "delete-user")
         verb = "would cull" if self.dry_run else "culled"
         log.info(
             f"Sweep{' (dry run)' if self.dry_run else ''}: {report.users_seen} users, {verb} "
