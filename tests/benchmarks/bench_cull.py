@@ -1,8 +1,10 @@
 """One sweep of hubtypes' culler side by side with jupyterhub-idle-culler 2.0 on the same hub.
 
-Both run as external hub services with the same token and scopes, one at a time, each
-against a fresh hub in the same state. ``--running`` servers run, ``--idle`` of them idle
-(the others report activity just before the sweep; ``--idle 0`` is a no-op sweep).
+Both run as external hub services with the same token and scopes, one after the other
+(``--order``) against one hub, put back in the same state before each (the servers the
+first culler stopped start again and idle; the active ones report activity again).
+``--running`` servers run, ``--idle`` of them idle (the others report activity just before
+the sweep; ``--idle 0`` is a no-op sweep).
 Servers come from one of two test spawners:
 
 - ``--spawner process`` (default): SimpleLocalProcessSpawner running a tiny HTTP process
@@ -131,28 +133,33 @@ def active(hub: RealHub) -> int:
     return int(r.json()["_pagination"]["total"])
 
 
-def prepare(hub: RealHub, users: int, n_running: int, idle: int, timeout: int) -> None:
-    names = [f"u-{i:05d}" for i in range(users)]
-    for i in range(0, users, 100):
-        hub.api("POST", "/users", json={"usernames": names[i : i + 100]}).raise_for_status()
+def prepare(hub: RealHub, args: argparse.Namespace, *, first: bool) -> None:
+    """Users and running servers; then the first ``idle`` idle, the other running ones
+    active. After the first culler only the idle servers (which it stopped) start again."""
+    names = [f"u-{i:05d}" for i in range(args.users)]
+    if first:
+        for i in range(0, args.users, 100):
+            r = hub.api("POST", "/users", json={"usernames": names[i : i + 100]})
+            r.raise_for_status()
+    to_start = names[: args.running] if first else names[: args.idle]
     with ThreadPoolExecutor(8) as pool:  # the hub spawns concurrently; 8 keeps it busy
         for r in pool.map(lambda n: hub.api("POST", f"/users/{n}/server", timeout=120),
-                          names[:n_running]):  # fmt: skip
-            r.raise_for_status()
-    deadline = time.monotonic() + 900
-    while active(hub) < n_running:
+                          to_start):  # fmt: skip
+            assert r.status_code in (201, 202), r.text
+    deadline = time.monotonic() + 1800
+    while active(hub) < args.running:
         assert time.monotonic() < deadline, "servers did not start"
         time.sleep(0.5)
     started = time.monotonic()
     # every server idle once the last one started `timeout` ago (the hub only ever moves
     # last_activity forward); then the active ones report activity, `timeout` before
     # they would be idle: time enough for the quiet baseline and the culler's start-up
-    time.sleep(max(0.0, timeout + 1 - (time.monotonic() - started)))
+    time.sleep(max(0.0, args.timeout + 1 - (time.monotonic() - started)))
     now = datetime.now(timezone.utc).isoformat()
     body = {"servers": {"": {"last_activity": now}}}
     with ThreadPoolExecutor(8) as pool:
         for r in pool.map(lambda n: hub.api("POST", f"/users/{n}/activity", json=body),
-                          names[idle:n_running]):  # fmt: skip
+                          names[args.idle : args.running]):  # fmt: skip
             r.raise_for_status()
 
 
@@ -217,8 +224,9 @@ def stop_all(hub: RealHub) -> None:
             list(pool.map(lambda n: hub.api("DELETE", f"/users/{n}/server", timeout=60), names))
 
 
-def run(culler: str, args: argparse.Namespace, chp: str) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix=f"hubtypes-bench-cull-{culler}-"))
+def run(cullers: list[str], args: argparse.Namespace, chp: str) -> dict[str, dict]:
+    """Each culler in turn against one hub, put back in the same state before each."""
+    tmp = Path(tempfile.mkdtemp(prefix="hubtypes-bench-cull-"))
     (tmp / "homes").mkdir()
     token = secrets.token_hex(32)
     shared_port = free_port()
@@ -232,17 +240,22 @@ def run(culler: str, args: argparse.Namespace, chp: str) -> dict:
         shared = subprocess.Popen([sys.executable, "-c", SHARED_SERVER], env=env)
     hub = RealHub(tmp / "hub", config, chp=chp, debug=True)  # DEBUG: every request is logged
     hub.start(timeout=120)
+    results = {}
     try:
-        prepare(hub, args.users, args.running, args.idle, args.timeout)
-        common = [f"--timeout={args.timeout}", "--cull-every=3600",
-                  f"--concurrency={args.concurrency}"]  # fmt: skip
-        if culler == "hubtypes":
-            db = f"--HubTypesDatabase.url=sqlite:///{tmp}/ht.sqlite"
-            cmd = [sys.executable, "-m", "hubtypes.services.culler", *common,
-                   "--check-busy=false", db]  # fmt: skip
-        else:
-            cmd = [args.idle_culler_python, "-m", "jupyterhub_idle_culler", *common]
-        return sweep(hub, cmd, token, args.idle)
+        for i, culler in enumerate(cullers):
+            t = time.monotonic()
+            prepare(hub, args, first=i == 0)
+            setup_s = time.monotonic() - t
+            common = [f"--timeout={args.timeout}", "--cull-every=3600",
+                      f"--concurrency={args.concurrency}"]  # fmt: skip
+            if culler == "hubtypes":
+                db = f"--HubTypesDatabase.url=sqlite:///{tmp}/ht-{i}.sqlite"
+                cmd = [sys.executable, "-m", "hubtypes.services.culler", *common,
+                       "--check-busy=false", db]  # fmt: skip
+            else:
+                cmd = [args.idle_culler_python, "-m", "jupyterhub_idle_culler", *common]
+            results[culler] = {**sweep(hub, cmd, token, args.idle), "setup_s": round(setup_s)}
+        return results
     finally:
         if args.spawner == "process":
             stop_all(hub)
@@ -262,6 +275,7 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=10, help="both cullers' --concurrency")
     p.add_argument("--spawner", choices=["process", "shared"], default="process")
     p.add_argument("--only", choices=["hubtypes", "idle-culler"], help="run one culler")
+    p.add_argument("--order", default="hubtypes,idle-culler", help="which culler goes first")
     p.add_argument("--idle-culler-python", default="/tmp/ic/bin/python")
     args = p.parse_args()
     chp = find_configurable_http_proxy()
@@ -276,11 +290,14 @@ def main() -> None:
         "concurrency": args.concurrency,
         "spawner": args.spawner,
         "load_before": load(),
+        "order": args.order,
     }
-    if args.only != "idle-culler":
-        result["hubtypes"] = run("hubtypes", args, chp)
-    if args.only != "hubtypes":
-        result["jupyterhub_idle_culler_2_0"] = run("idle-culler", args, chp)
+    cullers = [c for c in args.order.split(",") if not args.only or c == args.only]
+    results = run(cullers, args, chp)
+    if "hubtypes" in results:
+        result["hubtypes"] = results["hubtypes"]
+    if "idle-culler" in results:
+        result["jupyterhub_idle_culler_2_0"] = results["idle-culler"]
     if not args.only:
         h, ic = result["hubtypes"], result["jupyterhub_idle_culler_2_0"]
         result["speedup"] = round(ic["wall_s"] / h["wall_s"], 1) if h["wall_s"] else None

@@ -30,8 +30,9 @@ from hubtypes.lifecycle.culling import (
 from hubtypes.records import AccountView
 from hubtypes.services.base import HubServiceApp
 from hubtypes.services.culler.hub_config import SERVICE_NAME
+from hubtypes.services.culler.hubclient import CountingHubAPI
 from hubtypes.services.culler.metrics import CullerMetrics
-from hubtypes.services.culler.sweep import CountingHubAPI, Sweeper
+from hubtypes.services.culler.sweep import Sweeper
 from hubtypes.storage.hub_types import HubType, ResolverConfig
 
 # jupyterhub-idle-culler's command line, same names, same meaning

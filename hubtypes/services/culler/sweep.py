@@ -30,13 +30,11 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from hubtypes.clock import Clock
-from hubtypes.hub.client import HubAPI, HubAPIError, quote_name
+from hubtypes.hub.client import HubAPIError
 from hubtypes.hub.servers import stop_servers_and_wait
 from hubtypes.lifecycle.culling import (
     CullConfig,
@@ -50,10 +48,13 @@ from hubtypes.lifecycle.culling import (
     parse_time,
     policy_for,
     possible_kinds,
+    unanswered,
 )
 from hubtypes.lifecycle.usage import Seen, UsageEntry, usage_entries
 from hubtypes.records import AccountView, running_servers
+from hubtypes.services.culler.hubclient import CountingHubAPI
 from hubtypes.services.culler.metrics import CullerMetrics
+from hubtypes.services.culler.report import Action, Due, SweepReport
 from hubtypes.storage.hub_types import Resolution, ResolverConfig, resolve
 
 log = logging.getLogger("hubtypes.culler")
@@ -61,106 +62,6 @@ log = logging.getLogger("hubtypes.culler")
 Lookup = Callable[[list[str]], Awaitable[Mapping[str, AccountView]]]
 # writes one sweep's usage entries and returns the recent daily rows (hubtypes' database)
 RecordUsage = Callable[[list[UsageEntry], datetime], Awaitable[list[dict[str, Any]]]]
-
-
-# set while a stop request is in flight: it is bounded by the sweep's stop slots instead
-_STOPPING: ContextVar[bool] = ContextVar("hubtypes_culler_stopping", default=False)
-
-
-class CountingHubAPI(HubAPI):
-    """The culler's hub client: counts requests and errors, bounds requests in flight.
-
-    At most ``concurrency`` requests are in flight at once (jupyterhub-idle-culler's
-    ``--concurrency`` means the same: its ``fetch`` holds a semaphore), *except* stop
-    requests: the hub holds a ``DELETE .../server`` until the spawner has stopped, up to
-    its ``slow_stop_timeout`` (10 s, ``jupyterhub/handlers/base.py``
-    ``stop_single_user``), so a 2 s stop is a 2 s request that costs the hub nothing while
-    it waits. Those are bounded by the sweep's ``stop_concurrency`` instead, so slow stops
-    never starve the listing, the polls and the user deletions of their slots.
-    """
-
-    metrics: CullerMetrics | None = None
-    requests = 0
-
-    def __init__(
-        self, api_url: str, token: str, *, concurrency: int = 10, stop_concurrency: int = 0,
-        **kw: Any,
-    ) -> None:  # fmt: skip
-        kw.setdefault("max_clients", concurrency + stop_concurrency + 4)
-        super().__init__(api_url, token, concurrency=concurrency, **kw)
-        self._slots = asyncio.Semaphore(self.concurrency)
-
-    async def request(self, method: str, path: str, *args: Any, **kw: Any) -> Any:
-        self.requests += 1
-        if self.metrics is not None:
-            self.metrics.hub_requests.labels(method).inc()
-        try:
-            if _STOPPING.get():
-                return await super().request(method, path, *args, **kw)
-            async with self._slots:
-                return await super().request(method, path, *args, **kw)
-        except HubAPIError as e:
-            if self.metrics is not None:
-                self.metrics.hub_errors.labels(str(e.status)).inc()
-            raise
-
-    async def stop_server(self, user: str, server: str = "", *, remove: bool = False) -> int:
-        """Stop (``remove``: and forget) one server; 202 stopping, 204 stopped, 400/404 gone.
-
-        Not bounded by ``concurrency``: the caller holds one of the sweep's stop slots.
-        """
-        token = _STOPPING.set(True)
-        try:
-            if not remove:
-                return await super().stop_server(user, server)
-            path = f"/users/{quote_name(user)}/servers/{quote_name(server)}"
-            return (await self.request("DELETE", path, {"remove": True}, ok=(400, 404))).status
-        finally:
-            _STOPPING.reset(token)
-
-
-@dataclass
-class Action:
-    user: str
-    server: str
-    kind: str
-    action: str  # stop | remove | delete-user
-    reason: str
-    idle_for: float | None = None
-    age: float | None = None
-    done: bool = False  # False in a dry run, or when it failed
-
-
-@dataclass
-class Due:
-    user: str
-    server: str
-    kind: str
-    reason: str  # active | busy
-    due_in: float | None
-
-
-@dataclass
-class SweepReport:
-    started: datetime
-    dry_run: bool
-    duration: float = 0.0
-    users_seen: int = 0
-    running: dict[str, int] = field(default_factory=dict)
-    actions: list[Action] = field(default_factory=list)
-    due: list[Due] = field(default_factory=list)
-    spared_busy: int = 0
-    errors: list[str] = field(default_factory=list)  # "user: what went wrong"
-    hub_requests: int = 0
-
-    def as_dict(self, due_limit: int = 50) -> dict[str, Any]:
-        data = asdict(self)
-        data["started"] = self.started.isoformat()
-        due = sorted(self.due, key=lambda d: (d.due_in is None, d.due_in or 0))
-        data["due"] = [asdict(d) for d in due[:due_limit]]
-        counts: Counter[str] = Counter(f"{a.kind}:{a.action}:{a.reason}" for a in self.actions)
-        data["counts"] = dict(sorted(counts.items()))
-        return data
 
 
 class Sweeper:
@@ -198,6 +99,9 @@ class Sweeper:
         self._usage_at: datetime | None = None
         self.last: SweepReport | None = None
         self._lock = asyncio.Lock()
+        # servers whose kernel question went unanswered, in the last sweep and this one
+        self._unanswered: set[tuple[str, str]] = set()
+        self._unanswered_now: set[tuple[str, str]] = set()
 
     # --- listing ---------------------------------------------------------------------
 
@@ -223,7 +127,11 @@ class Sweeper:
             log.info("A sweep is still running; skipping this one")
             return None
         async with self._lock:
-            return await self._sweep()
+            self._unanswered_now = set()
+            try:
+                return await self._sweep()
+            finally:
+                self._unanswered = self._unanswered_now
 
     async def _sweep(self) -> SweepReport:
         start = time.monotonic()
@@ -324,29 +232,40 @@ class Sweeper:
                 policy = policy_for(self.config, res, u.groups, s.profile)
                 d = decide_server(policy, s, now, locks_at=res.locks_at)
                 if self.server_api is not None and needs_busy_check(d) and s.url:
-                    if await self._busy(u.name, s.url):
+                    busy, why = await self._busy(s.url)
+                    if busy:
                         d = decide_server(policy, s, now, busy=True, locks_at=res.locks_at)
                         r.spared_busy += 1
                         self.metrics.servers_spared_busy.labels(kind).inc()
+                    elif busy is None:
+                        key = (u.name, s.name)
+                        self._unanswered_now.add(key)
+                        d = unanswered(d, unanswered_before=key in self._unanswered)
+                        then = "kept until the next sweep" if not d.culls else "using activity"
+                        name = f"{u.name}/{s.name}" if s.name else u.name
+                        log.info(f"Server {name} did not answer about its kernels ({why}): {then}")
                 decisions.append(d)
             cull = [d for d in decisions if d.culls]
             for d in decisions:
-                if not d.culls and d.reason in ("active", "busy"):
+                if not d.culls and d.reason in ("active", "busy", "unanswered"):
                     r.due.append(Due(u.name, d.server, kind, d.reason, d.due_in))
             actions = [
                 Action(u.name, d.server, kind, d.action, d.reason, d.idle_for, d.age) for d in cull
             ]
             for a in actions:
-                label = f"{u.name}/{a.server}" if a.server else u.name
                 log.info(
-                    f"{'Would cull' if self.dry_run else 'Culling'} server {label} ({kind}, "
+                    f"{'Would cull' if self.dry_run else 'Culling'} server {_label(a)} ({kind}, "
                     f"{a.reason}{_times(a)}){' and remove it' if a.action == 'remove' else ''}"
                 )
             r.actions.extend(actions)
             if cull and not self.dry_run:
                 async with stops:  # held until the servers are gone
-                    await self._stop(u, cull)
-                for a in actions:
+                    statuses = await self._stop(u, cull)
+                for a, status in zip(actions, statuses, strict=True):
+                    if status in (400, 404):  # the user, or someone else, was faster
+                        a.note = "already gone" if status == 404 else "already stopped"
+                        log.info(f"Server {_label(a)} was {a.note}")
+                        continue
                     a.done = True
                     self.metrics.servers_culled.labels(kind, a.reason).inc()
             # the user: servers kept, plus any not ready (pending) ones, still run
@@ -359,21 +278,24 @@ class Sweeper:
                 log.info(f"{'Would delete' if self.dry_run else 'Deleting'} user {u.name} "
                          f"({kind}, {ud.reason})")  # fmt: skip
                 if not self.dry_run:
-                    if not await self.hub.delete_user(u.name):
+                    if await self.hub.delete_user(u.name):
+                        delete.done = True
+                        self.metrics.users_deleted.labels(kind, ud.reason).inc()
+                    else:  # deleted by someone else during the sweep
+                        delete.note = "already gone"
                         log.info(f"User {u.name} was already gone")
-                    delete.done = True
-                    self.metrics.users_deleted.labels(kind).inc()
         except (HubAPIError, TimeoutError, OSError) as e:
             r.errors.append(f"{u.name}: {e}")
             self.metrics.errors.labels(kind).inc()
             log.warning(f"Could not cull {u.name} ({kind}): {e}; the next sweep tries again")
 
-    async def _stop(self, u: CullUser, cull: list[ServerDecision]) -> None:
+    async def _stop(self, u: CullUser, cull: list[ServerDecision]) -> list[int]:
         """Stop (or remove) the culled servers and follow slow stops until they are gone.
 
         A 204 means stopped: no need to ask again (one request per server, as few as
         jupyterhub-idle-culler makes). A 202 (the spawner is still stopping) is followed
-        until the server is gone, so the user can be deleted in this same sweep.
+        until the server is gone, so the user can be deleted in this same sweep. Returns
+        the hub's answers (400: not running, 404: no such user or server, any more).
         """
         names = [d.server for d in cull]
         # a user's servers stop side by side too (remove: stop and forget in one request)
@@ -381,13 +303,14 @@ class Sweeper:
             *(self.hub.stop_server(u.name, d.server, remove=d.action == "remove") for d in cull)
         )
         if all(status != 202 for status in statuses):
-            return
+            return statuses
         running = {s.name for s in u.servers if s.ready or s.pending}
         if running <= set(names):
             # every server of theirs goes: the shared stop-and-wait (nothing to ask again)
             await stop_servers_and_wait(self.hub, u.name, [], timeout=self.stop_timeout)
         else:
             await self._wait_gone(u.name, set(names))
+        return statuses
 
     async def _wait_gone(self, name: str, servers: set[str]) -> None:
         deadline = time.monotonic() + self.stop_timeout
@@ -401,19 +324,26 @@ class Sweeper:
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 1.0)
 
-    async def _busy(self, user: str, server_url: str) -> bool:
-        """Whether the server's own API reports a busy kernel (unknown counts as not busy)."""
+    async def _busy(self, server_url: str) -> tuple[bool | None, str]:
+        """Whether the server's own API reports a busy kernel (None: it did not answer),
+        and why not."""
         assert self.server_api is not None
         try:
             kernels = await self.server_api.get(server_url.rstrip("/") + "/api/kernels")
-        except Exception as e:  # whatever goes wrong here, the hub's activity decides
-            log.info(f"Could not ask {user}'s server about its kernels ({e!r}); using activity")
-            return False
-        return any(k.get("execution_state") == "busy" for k in kernels or [])
+        except Exception as e:  # kept this sweep; unanswered twice, the activity decides
+            return None, (f"HTTP {e.status}" if isinstance(e, HubAPIError) else repr(e))
+        if not isinstance(kernels, list):
+            return None, "not a list of kernels"
+        busy = any(isinstance(k, dict) and k.get("execution_state") == "busy" for k in kernels)
+        return busy, ""
 
 
 def models_by(u: CullUser) -> dict[str, Any]:
     return {"servers": {s.name: {"ready": s.ready, "pending": s.pending} for s in u.servers}}
+
+
+def _label(a: Action) -> str:
+    return f"{a.user}/{a.server}" if a.server else a.user
 
 
 def _times(a: Action) -> str:

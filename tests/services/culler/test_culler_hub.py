@@ -73,12 +73,12 @@ def real_hub_factory(real_hub_factory: Any) -> Any:
 
 
 def make_hub(factory: Any, tmp_path: Path, args: str, *, stop_delay: float = 0.0,
-             real_server: bool = False) -> RealHub:  # fmt: skip
+             real_server: bool = False, server_code: str = FAKE_SERVER) -> RealHub:  # fmt: skip
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     cli(db_url, "db", "upgrade")
     homes = tmp_path / "homes"
     homes.mkdir(exist_ok=True)
-    cmd = ["jupyterhub-singleuser"] if real_server else [sys.executable, "-c", FAKE_SERVER]
+    cmd = ["jupyterhub-singleuser"] if real_server else [sys.executable, "-c", server_code]
     config = CONFIG.format(
         service_port=free_port(),
         db_url=db_url,
@@ -199,7 +199,8 @@ def test_dry_run_then_culls_by_type_keeping_community_users(real_hub_factory, tm
     assert hub.admin_token not in log
     text = metrics(hub)
     assert 'hubtypes_culler_servers_culled_total{kind="community",reason="idle"} 3.0' in text
-    assert 'hubtypes_culler_users_deleted_total{kind="workshop-participant"} 1.0' in text
+    deleted = 'hubtypes_culler_users_deleted_total{kind="workshop-participant",reason="ephemeral"}'
+    assert f"{deleted} 1.0" in text
     assert "hubtypes_culler_sweep_duration_seconds_count" in text
     assert 'hubtypes_culler_hub_api_requests_total{method="DELETE"}' in text
     # the participant is gone, how many people used the hub is not

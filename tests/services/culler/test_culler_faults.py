@@ -1,5 +1,7 @@
-"""The hub restarting in the middle of a sweep: the culler logs it, counts it, and the next
-sweep converges.
+"""Faults during a sweep, against a real hub: the hub restarting in the middle of one, a
+user deleted by someone else while the culler handles them.
+
+The hub restarting: the culler logs it, counts it, and the next sweep converges.
 
 The culler runs here as an *external* service (its own process, the hub's API URL and a
 token the hub config registers, the role from :mod:`hubtypes.services.culler.hub_config`),
@@ -29,7 +31,7 @@ from pathlib import Path
 import pytest
 import requests
 from realhub import FAKE_SERVER, free_port
-from test_culler_hub import cli, ready, user_exists, wait_for
+from test_culler_hub import cli, make_hub, ready, start_server, status, user_exists, wait_for
 
 from hubtypes.services.culler.hub_config import scopes
 
@@ -128,7 +130,13 @@ def test_hub_restart_mid_sweep_is_counted_and_the_next_sweep_converges(
         assert errors == [1, 2]  # one per user the interrupted sweep could not cull
         assert metric(text, 'hubtypes_culler_sweeps_total{outcome="errors"}') >= 1
         assert metric(text, 'hubtypes_culler_sweeps_total{outcome="failed"}') >= 1  # hub down
-        assert metric(text, 'hubtypes_culler_users_deleted_total{kind="workshop-participant"}') == 2
+        assert (
+            metric(
+                text,
+                'hubtypes_culler_users_deleted_total{kind="workshop-participant",reason="ephemeral"}',
+            )
+            == 2
+        )
         # the three stops the hub dropped (500 or 599) and at least one listing while down
         assert metric(text, 'hubtypes_culler_hub_api_errors_total{status="599"}') >= 1
         assert metric(text, "hubtypes_culler_hub_api_errors_total") >= 4
@@ -136,6 +144,57 @@ def test_hub_restart_mid_sweep_is_counted_and_the_next_sweep_converges(
     finally:
         culler.terminate()
         culler.wait(15)
+
+
+# a test server: its kernels API answers only once a file "release" exists in its home
+# (and says it was asked, in "kernels-asked"), so the test decides when the culler goes on
+HELD_KERNELS = FAKE_SERVER.replace(
+    "    def do_GET(self):\n",
+    "    def do_GET(self):\n"
+    "        if self.path.endswith('/api/kernels'):\n"
+    "            import time\n"
+    "            open('kernels-asked', 'w').close()\n"
+    "            for _ in range(600):\n"
+    "                if os.path.exists('release'):\n"
+    "                    break\n"
+    "                time.sleep(0.1)\n",
+)
+
+
+def test_a_user_deleted_by_someone_else_during_the_sweep(real_hub_factory, tmp_path: Path):
+    """Two idle binder users; with ``--concurrency=1`` the culler asks one server at a time
+    about its kernels, and the first one asked (``HELD_KERNELS``, a test server) holds the
+    answer. Meanwhile an admin deletes the other user. Released, the culler stops and
+    deletes the first, finds the second already gone (a 404 to its stop and its deletion),
+    and counts no error."""
+    args = "--timeout=600 --cull-every=1 --concurrency=1 --CullerService.default_hub_type=binder"
+    hub = make_hub(real_hub_factory, tmp_path, args + " --CullerService.proxy_url={hub_url}",
+                   server_code=HELD_KERNELS)  # fmt: skip
+    for name in ("b-0", "b-1"):
+        start_server(hub, name)
+    hub.config = hub.config.replace("--timeout=600", "--timeout=1")
+    hub.restart()  # cleanup_servers is off: both keep running, and both are idle now
+    homes = tmp_path / "homes"
+    held = wait_for(lambda: next((n for n in ("b-0", "b-1")
+                                  if (homes / n / "kernels-asked").exists()), None),
+                    60, "the culler to ask a server about its kernels")  # fmt: skip
+    other = "b-1" if held == "b-0" else "b-0"
+    assert not (homes / other / "kernels-asked").exists()  # waiting for its turn
+    assert hub.api("DELETE", f"/users/{other}").status_code == 204  # someone else was faster
+    (homes / held / "release").touch()
+    last = wait_for(lambda: (s := status(hub).get("last_sweep")) and len(s["actions"]) == 4
+                    and s, 60, "the sweep to end")  # fmt: skip
+    assert last["errors"] == []
+    outcome = {(a["user"], a["action"]): (a["done"], a["note"]) for a in last["actions"]}
+    assert outcome == {
+        (held, "stop"): (True, ""),
+        (held, "delete-user"): (True, ""),
+        (other, "stop"): (False, "already gone"),
+        (other, "delete-user"): (False, "already gone"),
+    }
+    assert not user_exists(hub, held) and not user_exists(hub, other)
+    log = hub.log_text()
+    assert f"Server {other} was already gone" in log and f"User {other} was already gone" in log
 
 
 def metric(text: str, name: str) -> float:
