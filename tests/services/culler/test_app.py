@@ -53,6 +53,9 @@ def test_idle_culler_options_mean_the_same(tmp_path, monkeypatch):
     # unset: each kind's own, and an automatic interval
     b = app()
     assert b.interval(b.cull_config()) == 300
+    # stops are bounded apart from requests, as the workshop service's
+    assert (b.concurrency, b.stop_concurrency) == (10, 64)
+    assert app("--stop-concurrency=5").stop_concurrency == 5
     assert b.cull_config().policies["binder"].max_age == 6 * 3600
 
 
