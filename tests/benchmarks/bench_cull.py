@@ -127,6 +127,17 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def paginate(hub: RealHub, params: dict) -> list[dict]:
+    items: list[dict] = []
+    while True:
+        r = hub.api("GET", "/users", params={**params, "offset": len(items), "limit": 200},
+                    headers={"Accept": "application/jupyterhub-pagination+json"})  # fmt: skip
+        page = r.json()
+        items += page["items"]
+        if not page["_pagination"]["next"]:
+            return items
+
+
 def active(hub: RealHub) -> int:
     r = hub.api("GET", "/users", params={"state": "active", "limit": 1},
                 headers={"Accept": "application/jupyterhub-pagination+json"})  # fmt: skip
@@ -141,7 +152,11 @@ def prepare(hub: RealHub, args: argparse.Namespace, *, first: bool) -> None:
         for i in range(0, args.users, 100):
             r = hub.api("POST", "/users", json={"usernames": names[i : i + 100]})
             r.raise_for_status()
-    to_start = names[: args.running] if first else names[: args.idle]
+    if first:
+        to_start = names[: args.running]
+    else:  # what the last culler stopped (the idle ones, or more if it culled more)
+        up = {m["name"] for m in paginate(hub, {"state": "active"})}
+        to_start = [n for n in names[: args.running] if n not in up]
     with ThreadPoolExecutor(8) as pool:  # the hub spawns concurrently; 8 keeps it busy
         for r in pool.map(lambda n: hub.api("POST", f"/users/{n}/server", timeout=120),
                           to_start):  # fmt: skip
@@ -155,12 +170,16 @@ def prepare(hub: RealHub, args: argparse.Namespace, *, first: bool) -> None:
     # last_activity forward); then the active ones report activity, `timeout` before
     # they would be idle: time enough for the quiet baseline and the culler's start-up
     time.sleep(max(0.0, args.timeout + 1 - (time.monotonic() - started)))
+    t = time.monotonic()
     now = datetime.now(timezone.utc).isoformat()
     body = {"servers": {"": {"last_activity": now}}}
     with ThreadPoolExecutor(8) as pool:
         for r in pool.map(lambda n: hub.api("POST", f"/users/{n}/activity", json=body),
                           names[args.idle : args.running]):  # fmt: skip
             r.raise_for_status()
+    # the hub takes its time over thousands of activity posts: the active servers must
+    # still be active when the culler looks (raise --timeout if this fails)
+    assert time.monotonic() - t < args.timeout / 2, "activity posts took too long"
 
 
 def _ts(stamp: str) -> float:
@@ -271,13 +290,15 @@ def main() -> None:
     p.add_argument("--running", type=int, default=20)
     p.add_argument("--idle", type=int, default=20)
     p.add_argument("--stop-delay", type=float, default=2.0)
-    p.add_argument("--timeout", type=int, default=20, help="idle timeout, seconds")
+    p.add_argument("--timeout", type=int, help="idle timeout, s (default 20 + running / 10)")
     p.add_argument("--concurrency", type=int, default=10, help="both cullers' --concurrency")
     p.add_argument("--spawner", choices=["process", "shared"], default="process")
     p.add_argument("--only", choices=["hubtypes", "idle-culler"], help="run one culler")
     p.add_argument("--order", default="hubtypes,idle-culler", help="which culler goes first")
     p.add_argument("--idle-culler-python", default="/tmp/ic/bin/python")
     args = p.parse_args()
+    if args.timeout is None:  # time for the activity posts (the hub does ~20-50 a second)
+        args.timeout = 20 + args.running // 10
     chp = find_configurable_http_proxy()
     assert chp, "configurable-http-proxy is missing"
     os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
@@ -287,6 +308,7 @@ def main() -> None:
         "running": args.running,
         "idle": args.idle,
         "stop_delay_s": args.stop_delay,
+        "timeout_s": args.timeout,
         "concurrency": args.concurrency,
         "spawner": args.spawner,
         "load_before": load(),
