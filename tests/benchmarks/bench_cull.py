@@ -186,7 +186,7 @@ def _ts(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").timestamp()
 
 
-def sweep(hub: RealHub, cmd: list[str], token: str, idle: int) -> dict:
+def sweep(hub: RealHub, cmd: list[str], token: str, idle: int, name: str) -> dict:
     env = {**os.environ, "JUPYTERHUB_API_TOKEN": token,
            "JUPYTERHUB_API_URL": hub.url + "hub/api",
            "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{free_port()}"}  # fmt: skip
@@ -197,7 +197,8 @@ def sweep(hub: RealHub, cmd: list[str], token: str, idle: int) -> dict:
     log_file.seek(0, os.SEEK_END)
     seen: list[re.Match[str]] = []
     cpu0, t0 = hub_cpu(hub), time.monotonic()
-    out = open(hub.directory / "culler.log", "wb")  # noqa: SIM115
+    log_path = hub.directory / f"{name}.log"  # the culler's own log
+    out = open(log_path, "wb")  # noqa: SIM115
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=hub.directory)
     end = (t0, cpu0)
     try:
@@ -205,7 +206,7 @@ def sweep(hub: RealHub, cmd: list[str], token: str, idle: int) -> dict:
         while True:
             now = time.monotonic()
             assert now - t0 < 900, "the sweep did not finish in 900 s"
-            assert proc.poll() is None, (hub.directory / "culler.log").read_text()[-3000:]
+            assert proc.poll() is None, log_path.read_text()[-3000:]
             buffer += log_file.read()
             lines, _, buffer = buffer.rpartition("\n")
             new = list(REQUEST.finditer(lines))
@@ -273,7 +274,10 @@ def run(cullers: list[str], args: argparse.Namespace, chp: str) -> dict[str, dic
                        "--check-busy=false", db]  # fmt: skip
             else:
                 cmd = [args.idle_culler_python, "-m", "jupyterhub_idle_culler", *common]
-            results[culler] = {**sweep(hub, cmd, token, args.idle), "setup_s": round(setup_s)}
+            results[culler] = {
+                **sweep(hub, cmd, token, args.idle, culler),
+                "setup_s": round(setup_s),
+            }
         return results
     finally:
         if args.spawner == "process":
