@@ -226,10 +226,13 @@ def test_dry_run_then_culls_by_type_keeping_community_users(real_hub_factory, tm
 def test_slow_stops_run_concurrently_and_binder_users_go_in_the_same_sweep(
     real_hub_factory, tmp_path
 ):
-    """SlowStopSpawner (a test spawner) takes 3 s per stop; 6 of them in one sweep.
+    """SlowStopSpawner (a test spawner) takes 3 s per stop; 7 of them in one sweep.
 
     The servers start under a long timeout; the hub then restarts (its servers keep running)
-    with a short one, so the first sweep finds them all idle at once.
+    with a short one, so the first sweep finds them all idle at once. The hub holds a stop
+    request for up to its ``slow_stop_timeout`` (``BaseHandler.stop_single_user``), here
+    1 s, then answers 202: the culler follows each stop until the server is gone, and
+    deletes the binder users in the same sweep.
     """
     args = "--timeout=600 --cull-every=1 --CullerService.default_hub_type=binder"
     hub = make_hub(real_hub_factory, tmp_path, args + " --CullerService.proxy_url={hub_url}",
@@ -238,6 +241,7 @@ def test_slow_stops_run_concurrently_and_binder_users_go_in_the_same_sweep(
     for name in ["boss", *names]:
         start_server(hub, name)
     hub.config = hub.config.replace("--timeout=600", "--timeout=1")
+    hub.config += '\nc.JupyterHub.tornado_settings = {"slow_stop_timeout": 1}\n'
     hub.restart()
     last = sweep_with(hub, lambda s: sum(a["done"] for a in s["actions"]) >= 7, 60,
                       "the sweep that culls them")  # fmt: skip
@@ -249,6 +253,9 @@ def test_slow_stops_run_concurrently_and_binder_users_go_in_the_same_sweep(
     # its timestamp and took its duration) has one moment inside all seven
     spans = [(end - ms / 1000, end) for end, ms in stop_requests(hub.log_text())]
     assert len(spans) == 7 and max(s for s, _ in spans) < min(e for _, e in spans), spans
+    log = hub.log_text()
+    assert log.count("server is slow to stop") == 7  # each answered 202, then followed
+    assert len(re.findall(r"\] 202 DELETE /hub/api/users/\S+/server \(culler@", log)) == 7
     assert not any(user_exists(hub, n) for n in names)
     assert user_exists(hub, "boss")
 
