@@ -146,55 +146,35 @@ def test_hub_restart_mid_sweep_is_counted_and_the_next_sweep_converges(
         culler.wait(15)
 
 
-# a test server: its kernels API answers only once a file "release" exists in its home
-# (and says it was asked, in "kernels-asked"), so the test decides when the culler goes on
-HELD_KERNELS = FAKE_SERVER.replace(
-    "    def do_GET(self):\n",
-    "    def do_GET(self):\n"
-    "        if self.path.endswith('/api/kernels'):\n"
-    "            import time\n"
-    "            open('kernels-asked', 'w').close()\n"
-    "            for _ in range(600):\n"
-    "                if os.path.exists('release'):\n"
-    "                    break\n"
-    "                time.sleep(0.1)\n",
-)
-
-
 def test_a_user_deleted_by_someone_else_during_the_sweep(real_hub_factory, tmp_path: Path):
-    """Two idle binder users; with ``--concurrency=1`` the culler asks one server at a time
-    about its kernels, and the first one asked (``HELD_KERNELS``, a test server) holds the
-    answer. Meanwhile an admin deletes the other user. Released, the culler stops and
-    deletes the first, finds the second already gone (a 404 to its stop and its deletion),
-    and counts no error."""
-    args = "--timeout=600 --cull-every=1 --concurrency=1 --CullerService.default_hub_type=binder"
-    hub = make_hub(real_hub_factory, tmp_path, args + " --CullerService.proxy_url={hub_url}",
-                   server_code=HELD_KERNELS)  # fmt: skip
-    for name in ("b-0", "b-1"):
+    """Two idle binder users; with ``--stop-concurrency=1`` the culler stops one server at a
+    time, and b-0's stop is slow (``SlowStopSpawner``, a test spawner: 12 s for b-0, none for
+    b-1). While b-1 waits for its turn, an admin deletes b-1. Then the culler deletes b-0,
+    finds b-1 already gone (a 404 to its stop and to its deletion) and counts no error."""
+    args = ("--timeout=600 --cull-every=1 --stop-concurrency=1 --check-busy=false "
+            "--CullerService.default_hub_type=binder")  # fmt: skip
+    hub = make_hub(real_hub_factory, tmp_path, args,
+                   stop_delay="12 if self.user.name == 'b-0' else 0")  # fmt: skip
+    for name in ("b-0", "b-1"):  # b-0 first: the hub lists users by id
         start_server(hub, name)
     hub.config = hub.config.replace("--timeout=600", "--timeout=1")
     hub.restart()  # cleanup_servers is off: both keep running, and both are idle now
-    homes = tmp_path / "homes"
-    held = wait_for(lambda: next((n for n in ("b-0", "b-1")
-                                  if (homes / n / "kernels-asked").exists()), None),
-                    60, "the culler to ask a server about its kernels")  # fmt: skip
-    other = "b-1" if held == "b-0" else "b-0"
-    assert not (homes / other / "kernels-asked").exists()  # waiting for its turn
-    assert hub.api("DELETE", f"/users/{other}").status_code == 204  # someone else was faster
-    (homes / held / "release").touch()
+    wait_for(lambda: "Removing user b-0 from proxy" in hub.log_text(), 60, "b-0's stop")
+    assert "Removing user b-1 from proxy" not in hub.log_text()  # b-1 waits for its turn
+    assert hub.api("DELETE", "/users/b-1").status_code == 204  # someone else was faster
     last = wait_for(lambda: (s := status(hub).get("last_sweep")) and len(s["actions"]) == 4
                     and s, 60, "the sweep to end")  # fmt: skip
     assert last["errors"] == []
     outcome = {(a["user"], a["action"]): (a["done"], a["note"]) for a in last["actions"]}
     assert outcome == {
-        (held, "stop"): (True, ""),
-        (held, "delete-user"): (True, ""),
-        (other, "stop"): (False, "already gone"),
-        (other, "delete-user"): (False, "already gone"),
+        ("b-0", "stop"): (True, ""),
+        ("b-0", "delete-user"): (True, ""),
+        ("b-1", "stop"): (False, "already gone"),
+        ("b-1", "delete-user"): (False, "already gone"),
     }
-    assert not user_exists(hub, held) and not user_exists(hub, other)
+    assert not user_exists(hub, "b-0") and not user_exists(hub, "b-1")
     log = hub.log_text()
-    assert f"Server {other} was already gone" in log and f"User {other} was already gone" in log
+    assert "Server b-1 was already gone" in log and "User b-1 was already gone" in log
 
 
 def metric(text: str, name: str) -> float:

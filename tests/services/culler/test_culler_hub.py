@@ -73,7 +73,7 @@ def real_hub_factory(real_hub_factory: Any) -> Any:
                     hub.api("DELETE", path, json={"remove": False}, timeout=30)
 
 
-def make_hub(factory: Any, tmp_path: Path, args: str, *, stop_delay: float = 0.0,
+def make_hub(factory: Any, tmp_path: Path, args: str, *, stop_delay: float | str = 0.0,
              real_server: bool = False, server_code: str = FAKE_SERVER) -> RealHub:  # fmt: skip
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     cli(db_url, "db", "upgrade")
