@@ -13,8 +13,11 @@ so N slow stops cost N times a stop):
   deleted in the same sweep;
 - each user's hub type is resolved from hubtypes' database the way the spawner does it
   (:func:`hubtypes.storage.hub_types.resolve`), in one query per page of users;
-- a failing user (5xx, a timeout, a user deleted by someone else) is logged and counted,
-  and the sweep goes on; sweeps never overlap;
+- a failing user (5xx, a timeout, the hub going away) is logged and counted, and the
+  sweep goes on; a server or user someone else stopped or deleted first is noted
+  "already gone", not an error; sweeps never overlap;
+- a server that does not answer the kernel question is kept one sweep
+  (:func:`~hubtypes.lifecycle.culling.unanswered`);
 - ``dry_run`` decides and reports everything and changes nothing.
 
 The hub's ``last_activity`` of a server is the later of the proxy's last route activity
