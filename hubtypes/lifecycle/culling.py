@@ -106,7 +106,8 @@ class CullUser:
 class ServerDecision:
     server: str
     action: str  # "keep" | "stop" | "remove"
-    reason: str  # keep: active, busy, pending, not-ready, exempt; stop: idle, max-age, locked
+    # keep: active, busy, unanswered, pending, not-ready, exempt; stop: idle, max-age, locked
+    reason: str
     idle_for: float | None = None  # seconds
     age: float | None = None  # seconds
     due_in: float | None = None  # keep: seconds until it would be culled (None: never)
@@ -156,6 +157,21 @@ def decide_server(
 def needs_busy_check(decision: ServerDecision) -> bool:
     """Only a server about to be culled for idleness is worth asking about its kernels."""
     return decision.culls and decision.reason == "idle"
+
+
+def unanswered(decision: ServerDecision, *, unanswered_before: bool) -> ServerDecision:
+    """The decision for a server about to be culled as idle whose own API did not answer
+    the kernel question (no proxy route yet: a hub that just restarted with its proxy adds
+    the users' routes only after starting its services; a server that hangs).
+
+    Kept for this sweep (it may be busy: the next sweep asks again); unanswered in the
+    sweep before too, its activity decides (a server with no kernels API is culled, a
+    sweep late).
+    """
+    if unanswered_before or not needs_busy_check(decision):
+        return decision
+    d = decision
+    return ServerDecision(d.server, "keep", "unanswered", d.idle_for, d.age, 0.0)
 
 
 @dataclass(frozen=True)
@@ -215,4 +231,5 @@ __all__ = [
     "needs_busy_check",
     "parse_time",
     "policy_for",
+    "unanswered",
 ]

@@ -1,18 +1,36 @@
 """One sweep of hubtypes' culler side by side with jupyterhub-idle-culler 2.0 on the same hub.
 
-Both run as external hub services with the same token and scopes, one at a time, against a
-real hub whose servers are tiny HTTP processes started by a test spawner whose ``stop``
-sleeps ``--stop-delay`` seconds first. ``--running`` servers run, ``--idle`` of them idle
-(the others report activity just before the sweep). Measured per culler: wall time from its
-start until every idle server is gone, the hub's CPU seconds in that time, and the hub API
-requests the culler made (counted in the hub's own request log).
+Both run as external hub services with the same token and scopes, one after the other
+(``--order``) against one hub, put back in the same state before each (the servers the
+first culler stopped start again and idle; the active ones report activity again).
+``--running`` servers run, ``--idle`` of them idle (the others report activity just before
+the sweep; ``--idle 0`` is a no-op sweep).
+Servers come from one of two test spawners:
 
-jupyterhub-idle-culler is run from a throwaway virtualenv (``--idle-culler-python``, e.g.
-made with ``python -m venv /tmp/ic && /tmp/ic/bin/pip install jupyterhub-idle-culler==2.0.0``).
+- ``--spawner process`` (default): SimpleLocalProcessSpawner running a tiny HTTP process
+  per server (``FAKE_SERVER``), whose ``stop`` first sleeps ``--stop-delay`` seconds;
+- ``--spawner shared``: a test spawner whose servers are all one threaded HTTP process
+  the benchmark starts (no process per server, so 2,500 servers fit in a shared
+  machine's memory); ``stop`` sleeps ``--stop-delay`` and marks the server stopped.
+
+Measured per culler, from the hub's own log (the hub logs every request at DEBUG, with the
+token's owner), so the benchmark makes no hub request while a culler sweeps:
+
+- ``wall_s``: from the culler's start (process start-up included) until every idle
+  server's stop was answered (``--idle 0``: until its last request, then 2 s of quiet);
+- ``sweep_s``: the same end, from the start of the culler's first hub request;
+- ``hub_cpu_s``: the hub process's CPU seconds in ``wall_s``; ``hub_idle_cpu_per_s``:
+  its CPU per second just before, with nobody sweeping (what to subtract);
+- ``hub_requests``: the hub API requests the culler made; ``culler_cpu_s``: its own CPU.
+
+jupyterhub-idle-culler is run from a throwaway virtualenv (``--idle-culler-python``, made
+with ``python -m venv /tmp/ic && /tmp/ic/bin/pip install jupyterhub-idle-culler==2.0.0``).
 
     python tests/benchmarks/bench_cull.py --running 20 --idle 20 --stop-delay 2
+    python tests/benchmarks/bench_cull.py --users 1000 --running 500 --idle 250 \
+        --stop-delay 0 --spawner shared
 
-prints one JSON line.
+prints one JSON line (``uptime``'s load averages included: the machine may be shared).
 """
 
 from __future__ import annotations
@@ -26,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,13 +62,33 @@ SCOPES = ["list:users", "read:users:activity", "read:users:groups", "read:server
 
 CONFIG = """
 import asyncio, sys
-from jupyterhub.spawner import SimpleLocalProcessSpawner
+from jupyterhub.spawner import SimpleLocalProcessSpawner, Spawner
+from traitlets import Bool
 class SlowStopSpawner(SimpleLocalProcessSpawner):
     async def stop(self, now=False):
         await asyncio.sleep({delay})
         await super().stop(now=now)
+class SharedServerSpawner(Spawner):
+    # every server is the benchmark's one HTTP process: nothing to start or kill
+    started = Bool(False)
+    async def start(self):
+        self.started = True
+        return ("127.0.0.1", {shared_port})
+    async def poll(self):
+        return None if self.started else 0
+    async def stop(self, now=False):
+        await asyncio.sleep({delay})
+        self.started = False
+    def get_state(self):
+        return {{**super().get_state(), "started": self.started}}
+    def load_state(self, state):
+        super().load_state(state)
+        self.started = bool(state.get("started"))
+    def clear_state(self):
+        super().clear_state()
+        self.started = False
 c.JupyterHub.authenticator_class = "dummy"
-c.JupyterHub.spawner_class = SlowStopSpawner
+c.JupyterHub.spawner_class = {spawner}
 c.JupyterHub.cleanup_servers = False
 c.JupyterHub.concurrent_spawn_limit = 0
 c.JupyterHub.last_activity_interval = 3600
@@ -60,84 +99,193 @@ c.JupyterHub.load_roles.append({{"name": {name!r}, "scopes": {scopes!r},
                                 "services": [{name!r}]}})
 """
 
+# one threaded HTTP server answering every GET with [] (the shared spawner's servers)
+SHARED_SERVER = FAKE_SERVER.replace("HTTPServer(", "ThreadingHTTPServer(").replace(
+    "import BaseHTTPRequestHandler, HTTPServer",
+    "import BaseHTTPRequestHandler, ThreadingHTTPServer",
+)
+# "[D 2026-12-02 03:00:22.273 JupyterHub log:192] 200 GET /hub/api/users?...
+#  (bench-culler@127.0.0.1) 15.86ms" (one line)
+REQUEST = re.compile(
+    r"^\[\w (\S+ \S+) [^\]]*\] (\d{3}) (\w+) (\S+) \(" + CULLER + r"@[^)]*\) ([\d.]+)ms",
+    re.M,
+)
+STOP_PATH = re.compile(r"^/hub/api/users/[^/]+/servers?(/|$)")
 
-def hub_cpu(hub: RealHub) -> float:
-    assert hub._process is not None
-    fields = Path(f"/proc/{hub._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+def proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def running(hub: RealHub) -> int:
-    r = hub.api("GET", "/users", params={"state": "active", "limit": 200},
+def hub_cpu(hub: RealHub) -> float:
+    assert hub._process is not None
+    return proc_cpu(hub._process.pid)
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def paginate(hub: RealHub, params: dict) -> list[dict]:
+    items: list[dict] = []
+    while True:
+        r = hub.api("GET", "/users", params={**params, "offset": len(items), "limit": 200},
+                    headers={"Accept": "application/jupyterhub-pagination+json"})  # fmt: skip
+        page = r.json()
+        items += page["items"]
+        if not page["_pagination"]["next"]:
+            return items
+
+
+def active(hub: RealHub) -> int:
+    r = hub.api("GET", "/users", params={"state": "active", "limit": 1},
                 headers={"Accept": "application/jupyterhub-pagination+json"})  # fmt: skip
     return int(r.json()["_pagination"]["total"])
 
 
-def prepare(hub: RealHub, users: int, n_running: int, idle: int, timeout: int) -> None:
-    names = [f"u-{i:05d}" for i in range(users)]
-    for i in range(0, users, 100):
-        hub.api("POST", "/users", json={"usernames": names[i : i + 100]}).raise_for_status()
-    for name in names[:n_running]:
-        hub.api("POST", f"/users/{name}/server").raise_for_status()
-    deadline = time.monotonic() + 300
-    while running(hub) < n_running:
+def prepare(hub: RealHub, args: argparse.Namespace, *, first: bool) -> None:
+    """Users and running servers; then the first ``idle`` idle, the other running ones
+    active. After the first culler only the idle servers (which it stopped) start again."""
+    names = [f"u-{i:05d}" for i in range(args.users)]
+    if first:
+        for i in range(0, args.users, 100):
+            r = hub.api("POST", "/users", json={"usernames": names[i : i + 100]})
+            r.raise_for_status()
+    if first:
+        to_start = names[: args.running]
+    else:  # what the last culler stopped (the idle ones, or more if it culled more)
+        up = {m["name"] for m in paginate(hub, {"state": "active"})}
+        to_start = [n for n in names[: args.running] if n not in up]
+    with ThreadPoolExecutor(8) as pool:  # the hub spawns concurrently; 8 keeps it busy
+        for r in pool.map(lambda n: hub.api("POST", f"/users/{n}/server", timeout=120),
+                          to_start):  # fmt: skip
+            assert r.status_code in (201, 202), r.text
+    deadline = time.monotonic() + 1800
+    while active(hub) < args.running:
         assert time.monotonic() < deadline, "servers did not start"
         time.sleep(0.5)
-    time.sleep(timeout + 1)  # all idle now; the active ones report activity
+    started = time.monotonic()
+    # every server idle once the last one started `timeout` ago (the hub only ever moves
+    # last_activity forward); then the active ones report activity, `timeout` before
+    # they would be idle: time enough for the quiet baseline and the culler's start-up
+    time.sleep(max(0.0, args.timeout + 1 - (time.monotonic() - started)))
+    t = time.monotonic()
     now = datetime.now(timezone.utc).isoformat()
-    for name in names[idle:n_running]:
-        hub.api("POST", f"/users/{name}/activity",
-                json={"servers": {"": {"last_activity": now}}}).raise_for_status()  # fmt: skip
+    body = {"servers": {"": {"last_activity": now}}}
+    with ThreadPoolExecutor(8) as pool:
+        for r in pool.map(lambda n: hub.api("POST", f"/users/{n}/activity", json=body),
+                          names[args.idle : args.running]):  # fmt: skip
+            r.raise_for_status()
+    # the hub takes its time over thousands of activity posts: the active servers must
+    # still be active when the culler looks (raise --timeout if this fails)
+    assert time.monotonic() - t < args.timeout / 2, "activity posts took too long"
 
 
-def sweep(hub: RealHub, cmd: list[str], token: str, expect_running: int) -> dict:
+def _ts(stamp: str) -> float:
+    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").timestamp()
+
+
+def sweep(hub: RealHub, cmd: list[str], token: str, idle: int, name: str) -> dict:
     env = {**os.environ, "JUPYTERHUB_API_TOKEN": token,
            "JUPYTERHUB_API_URL": hub.url + "hub/api",
            "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{free_port()}"}  # fmt: skip
-    mark = len(hub.log_text())
+    cpu_a, t_a = hub_cpu(hub), time.monotonic()
+    time.sleep(3.0)  # the hub's own background work (spawner polls), nobody sweeping
+    idle_rate = (hub_cpu(hub) - cpu_a) / (time.monotonic() - t_a)
+    log_file = hub.log_path.open("r", errors="replace")
+    log_file.seek(0, os.SEEK_END)
+    seen: list[re.Match[str]] = []
     cpu0, t0 = hub_cpu(hub), time.monotonic()
-    log = open(hub.directory / f"culler-{len(cmd)}.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=hub.directory)
+    log_path = hub.directory / f"{name}.log"  # the culler's own log
+    out = open(log_path, "wb")  # noqa: SIM115
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=hub.directory)
+    end = (t0, cpu0)
     try:
-        while running(hub) > expect_running:
-            if time.monotonic() - t0 > 600:
-                raise AssertionError("the sweep did not finish in 600 s")
-            time.sleep(0.1)
-        wall, cpu = time.monotonic() - t0, hub_cpu(hub) - cpu0
-        time.sleep(1.0)  # let a last request (a user deletion) land
+        buffer = ""
+        while True:
+            now = time.monotonic()
+            assert now - t0 < 900, "the sweep did not finish in 900 s"
+            assert proc.poll() is None, log_path.read_text()[-3000:]
+            buffer += log_file.read()
+            lines, _, buffer = buffer.rpartition("\n")
+            new = list(REQUEST.finditer(lines))
+            if new:
+                seen += new
+                end = (now, hub_cpu(hub))
+            stops = sum(1 for m in seen if m[3] == "DELETE" and STOP_PATH.match(m[4]))
+            if idle and stops >= idle:
+                break
+            if not idle and seen and now - end[0] > 2.0:  # a no-op sweep: quiet for 2 s
+                break
+            time.sleep(0.05)
+        culler_cpu = proc_cpu(proc.pid)
     finally:
         proc.terminate()
         proc.wait(10)
-        log.close()
-    requests_made = len(re.findall(rf"\({CULLER}@", hub.log_text()[mark:]))
-    return {"wall_s": round(wall, 2), "hub_cpu_s": round(cpu, 2), "hub_requests": requests_made}
+        out.close()
+        log_file.close()
+    wall, cpu = end[0] - t0, end[1] - cpu0
+    first = seen[0]
+    sweep_s = _ts(seen[-1][1]) - (_ts(first[1]) - float(first[5]) / 1000)
+    return {"wall_s": round(wall, 2), "sweep_s": round(sweep_s, 2), "hub_cpu_s": round(cpu, 2),
+            "hub_idle_cpu_per_s": round(idle_rate, 3), "hub_requests": len(seen),
+            "culler_cpu_s": round(culler_cpu, 2), "load": load()}  # fmt: skip
 
 
-def run(culler: str, args: argparse.Namespace, chp: str) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix=f"hubtypes-bench-cull-{culler}-"))
+def stop_all(hub: RealHub) -> None:
+    """cleanup_servers is off (as on TLJH): stop what still runs before the hub goes."""
+    while True:
+        r = hub.api("GET", "/users", params={"state": "active", "limit": 200}, timeout=60)
+        names = [m["name"] for m in r.json()]
+        if not names:
+            return
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda n: hub.api("DELETE", f"/users/{n}/server", timeout=60), names))
+
+
+def run(cullers: list[str], args: argparse.Namespace, chp: str) -> dict[str, dict]:
+    """Each culler in turn against one hub, put back in the same state before each."""
+    tmp = Path(tempfile.mkdtemp(prefix="hubtypes-bench-cull-"))
     (tmp / "homes").mkdir()
     token = secrets.token_hex(32)
+    shared_port = free_port()
+    spawner = "SharedServerSpawner" if args.spawner == "shared" else "SlowStopSpawner"
     config = CONFIG.format(delay=args.stop_delay, homes=str(tmp / "homes"), fake=FAKE_SERVER,
-                           name=CULLER, token=token, scopes=SCOPES)  # fmt: skip
+                           name=CULLER, token=token, scopes=SCOPES, spawner=spawner,
+                           shared_port=shared_port)  # fmt: skip
+    shared = None
+    if args.spawner == "shared":
+        env = {**os.environ, "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{shared_port}"}
+        shared = subprocess.Popen([sys.executable, "-c", SHARED_SERVER], env=env)
     hub = RealHub(tmp / "hub", config, chp=chp, debug=True)  # DEBUG: every request is logged
-    hub.start()
+    hub.start(timeout=120)
+    results = {}
     try:
-        prepare(hub, args.users, args.running, args.idle, args.timeout)
-        common = [f"--timeout={args.timeout}", "--cull-every=3600",
-                  f"--concurrency={args.concurrency}"]  # fmt: skip
-        if culler == "hubtypes":
-            db = f"--HubTypesDatabase.url=sqlite:///{tmp}/ht.sqlite"
-            cmd = [sys.executable, "-m", "hubtypes.services.culler", *common,
-                   "--check-busy=false", db]  # fmt: skip
-        else:
-            cmd = [args.idle_culler_python, "-m", "jupyterhub_idle_culler", *common]
-        return sweep(hub, cmd, token, args.running - args.idle)
+        for i, culler in enumerate(cullers):
+            t = time.monotonic()
+            prepare(hub, args, first=i == 0)
+            setup_s = time.monotonic() - t
+            common = [f"--timeout={args.timeout}", "--cull-every=3600",
+                      f"--concurrency={args.concurrency}"]  # fmt: skip
+            if culler == "hubtypes":
+                db = f"--HubTypesDatabase.url=sqlite:///{tmp}/ht-{i}.sqlite"
+                cmd = [sys.executable, "-m", "hubtypes.services.culler", *common,
+                       "--check-busy=false", db]  # fmt: skip
+            else:
+                cmd = [args.idle_culler_python, "-m", "jupyterhub_idle_culler", *common]
+            results[culler] = {
+                **sweep(hub, cmd, token, args.idle, culler),
+                "setup_s": round(setup_s),
+            }
+        return results
     finally:
-        # cleanup_servers is off (as on TLJH): stop what still runs before the hub goes
-        r = hub.api("GET", "/users", params={"state": "active", "limit": 200}, timeout=60)
-        for model in r.json():
-            hub.api("DELETE", f"/users/{model['name']}/server", timeout=60)
+        if args.spawner == "process":
+            stop_all(hub)
         hub.stop()
+        if shared is not None:
+            shared.terminate()
+            shared.wait(10)
 
 
 def main() -> None:
@@ -146,10 +294,15 @@ def main() -> None:
     p.add_argument("--running", type=int, default=20)
     p.add_argument("--idle", type=int, default=20)
     p.add_argument("--stop-delay", type=float, default=2.0)
-    p.add_argument("--timeout", type=int, default=5, help="idle timeout, seconds")
+    p.add_argument("--timeout", type=int, help="idle timeout, s (default 20 + running / 10)")
     p.add_argument("--concurrency", type=int, default=10, help="both cullers' --concurrency")
-    p.add_argument("--idle-culler-python", default="/tmp/idleculler-venv/bin/python")
+    p.add_argument("--spawner", choices=["process", "shared"], default="process")
+    p.add_argument("--only", choices=["hubtypes", "idle-culler"], help="run one culler")
+    p.add_argument("--order", default="hubtypes,idle-culler", help="which culler goes first")
+    p.add_argument("--idle-culler-python", default="/tmp/ic/bin/python")
     args = p.parse_args()
+    if args.timeout is None:  # time for the activity posts (the hub does ~20-50 a second)
+        args.timeout = 20 + args.running // 10
     chp = find_configurable_http_proxy()
     assert chp, "configurable-http-proxy is missing"
     os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
@@ -159,12 +312,24 @@ def main() -> None:
         "running": args.running,
         "idle": args.idle,
         "stop_delay_s": args.stop_delay,
+        "timeout_s": args.timeout,
         "concurrency": args.concurrency,
-        "hubtypes": run("hubtypes", args, chp),
-        "jupyterhub_idle_culler_2_0": run("idle-culler", args, chp),
+        "spawner": args.spawner,
+        "load_before": load(),
+        "order": args.order,
     }
-    h, ic = result["hubtypes"], result["jupyterhub_idle_culler_2_0"]
-    result["speedup"] = round(ic["wall_s"] / h["wall_s"], 1) if h["wall_s"] else None
+    cullers = [c for c in args.order.split(",") if not args.only or c == args.only]
+    results = run(cullers, args, chp)
+    if "hubtypes" in results:
+        result["hubtypes"] = results["hubtypes"]
+    if "idle-culler" in results:
+        result["jupyterhub_idle_culler_2_0"] = results["idle-culler"]
+    if not args.only:
+        h, ic = result["hubtypes"], result["jupyterhub_idle_culler_2_0"]
+        result["speedup"] = round(ic["wall_s"] / h["wall_s"], 1) if h["wall_s"] else None
+        result["hub_cpu_ratio"] = (
+            round(h["hub_cpu_s"] / ic["hub_cpu_s"], 2) if ic["hub_cpu_s"] else None
+        )
     print(json.dumps(result))
 
 

@@ -22,6 +22,7 @@ from hubtypes.lifecycle.culling import (
     parse_time,
     policy_for,
     possible_kinds,
+    unanswered,
 )
 from hubtypes.records import AccountView, WorkshopView
 from hubtypes.storage.hub_types import HubType, ResolverConfig, resolve
@@ -238,3 +239,22 @@ def test_inactive_users_are_listed_only_where_someone_may_be_deleted():
     assert may_delete_users(config, possible_kinds(HubType.workshop, "binder"))
     assert may_delete_users(make_config({"workshop-participant": {"delete_user": True}}),
                             community)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "who,idle,age,before,action,reason",
+    [
+        ("community", 61, 100, False, "keep", "unanswered"),  # maybe busy: ask again
+        ("community", 61, 100, True, "stop", "idle"),  # unanswered twice: activity decides
+        ("community", 5, 100, False, "keep", "active"),  # not about to be culled anyway
+        ("binder", 0, 360, False, "stop", "max-age"),  # past its max age: no question
+        ("locked", 0, 10, False, "stop", "locked"),
+    ],
+)
+def test_a_server_that_does_not_answer_is_kept_one_sweep(who, idle, age, before, action, reason):
+    r = res("binder", HubType.binder) if who == "binder" else res(who)
+    d = decide_server(policy_for(make_config(), r), server(idle, age), NOW, locks_at=r.locks_at)
+    got = unanswered(d, unanswered_before=before)
+    assert (got.action, got.reason) == (action, reason)
+    if reason == "unanswered":
+        assert got.due_in == 0.0 and got.idle_for == d.idle_for

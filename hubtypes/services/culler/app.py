@@ -30,8 +30,9 @@ from hubtypes.lifecycle.culling import (
 from hubtypes.records import AccountView
 from hubtypes.services.base import HubServiceApp
 from hubtypes.services.culler.hub_config import SERVICE_NAME
+from hubtypes.services.culler.hubclient import CountingHubAPI
 from hubtypes.services.culler.metrics import CullerMetrics
-from hubtypes.services.culler.sweep import CountingHubAPI, Sweeper
+from hubtypes.services.culler.sweep import Sweeper
 from hubtypes.storage.hub_types import HubType, ResolverConfig
 
 # jupyterhub-idle-culler's command line, same names, same meaning
@@ -74,6 +75,8 @@ class CullerService(HubServiceApp):
         "config": "CullerService.config_file",
         "dry-run": "CullerService.dry_run",
         "check-busy": "CullerService.check_busy",
+        "stop-concurrency": "CullerService.stop_concurrency",
+        "stop_concurrency": "CullerService.stop_concurrency",
     }
     flags = {
         **HubServiceApp.base_flags,
@@ -121,8 +124,19 @@ class CullerService(HubServiceApp):
     ).tag(config=True)
     concurrency = Integer(
         10,
-        help="""Users handled at once (stops, waits, deletions); 429 answers are retried
-        after their Retry-After. Default 10, e.g. 20 for slow-stopping spawners.""",
+        help="""Hub API requests in flight at once (idle-culler's ``--concurrency``, same
+        meaning): listing, polls of stopping servers, user deletions, kernel checks. Stop
+        requests are bounded by `stop_concurrency` instead. 429 answers are retried after
+        their Retry-After. Default 10.""",
+    ).tag(config=True)
+    stop_concurrency = Integer(
+        64,
+        help="""Servers being stopped at once, each holding its slot until the server is
+        gone (the hub holds a stop request until the spawner is done, up to 10 s, then
+        answers 202 and the culler follows it). Stopping is mostly waiting for processes
+        or pods to exit, so this can be much higher than `concurrency`, as
+        ``c.WorkshopService.stop_concurrency``. Default 64; lower it if your spawner's
+        backend (a Kubernetes API, a Docker daemon) struggles with many stops at once.""",
     ).tag(config=True)
     api_page_size = Integer(
         200, help="Users per page when listing (the hub's maximum is 200). Default 200."
@@ -206,6 +220,10 @@ class CullerService(HubServiceApp):
         )
         if self.concurrency < 1:
             raise ValueError("c.CullerService.concurrency (--concurrency) must be 1 or more")
+        if self.stop_concurrency < 1:
+            raise ValueError(
+                "c.CullerService.stop_concurrency (--stop-concurrency) must be 1 or more"
+            )
         if not 1 <= self.api_page_size <= 200:
             raise ValueError("c.CullerService.api_page_size must be between 1 and 200")
         if self.cull_every < 0:
@@ -280,7 +298,7 @@ class CullerService(HubServiceApp):
             self.hub_api_url,
             self.api_token,
             concurrency=self.concurrency,
-            max_clients=2 * self.concurrency + 4,
+            stop_concurrency=self.stop_concurrency,
             timeout=60.0,
         )
         hub.metrics = metrics
@@ -297,7 +315,7 @@ class CullerService(HubServiceApp):
             self.lookup(),
             clock=self.clock,
             metrics=metrics,
-            concurrency=self.concurrency,
+            stop_concurrency=self.stop_concurrency,
             page_size=self.api_page_size,
             stop_timeout=self.stop_timeout,
             dry_run=self.dry_run,

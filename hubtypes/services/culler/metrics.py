@@ -29,7 +29,10 @@ class CullerMetrics:
             registry=r,
         )
         self.users_deleted = Counter(
-            "hubtypes_culler_users_deleted", "Users deleted, by kind", ["kind"], registry=r
+            "hubtypes_culler_users_deleted",
+            "Users deleted, by kind and reason",
+            ["kind", "reason"],
+            registry=r,
         )
         self.servers_spared_busy = Counter(
             "hubtypes_culler_servers_spared_busy",

@@ -4,13 +4,20 @@ Why it is shaped like this (compared with jupyterhub-idle-culler 2.0, whose
 ``cull_idle`` builds one coroutine per user and then awaits them one after the other,
 so N slow stops cost N times a stop):
 
-- users are handled concurrently through :meth:`HubAPI.map` (bounded by ``concurrency``),
-  each stop followed until the server is gone (:func:`stop_servers_and_wait`), so a slow
-  stop (the hub answers 202) no longer leaves its user for the next sweep;
+- users are handled concurrently, with two separate bounds: ``concurrency`` hub requests
+  in flight (listing, polls, user deletions, kernel checks) and ``stop_concurrency``
+  servers being stopped. A stop holds its stop slot until the server is gone (the hub
+  holds a stop request until the spawner is done, up to 10 s, then answers 202 and the
+  sweep follows it with :func:`stop_servers_and_wait`), never a request slot, so slow
+  stops run side by side instead of in waves of ``concurrency``, and their users can be
+  deleted in the same sweep;
 - each user's hub type is resolved from hubtypes' database the way the spawner does it
   (:func:`hubtypes.storage.hub_types.resolve`), in one query per page of users;
-- a failing user (5xx, a timeout, a user deleted by someone else) is logged and counted,
-  and the sweep goes on; sweeps never overlap;
+- a failing user (5xx, a timeout, the hub going away) is logged and counted, and the
+  sweep goes on; a server or user someone else stopped or deleted first is noted
+  "already gone", not an error; sweeps never overlap;
+- a server that does not answer the kernel question is kept one sweep
+  (:func:`~hubtypes.lifecycle.culling.unanswered`);
 - ``dry_run`` decides and reports everything and changes nothing.
 
 The hub's ``last_activity`` of a server is the later of the proxy's last route activity
@@ -26,12 +33,11 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from hubtypes.clock import Clock
-from hubtypes.hub.client import HubAPI, HubAPIError, quote_name
+from hubtypes.hub.client import HubAPIError
 from hubtypes.hub.servers import stop_servers_and_wait
 from hubtypes.lifecycle.culling import (
     CullConfig,
@@ -45,10 +51,13 @@ from hubtypes.lifecycle.culling import (
     parse_time,
     policy_for,
     possible_kinds,
+    unanswered,
 )
 from hubtypes.lifecycle.usage import Seen, UsageEntry, usage_entries
 from hubtypes.records import AccountView, running_servers
+from hubtypes.services.culler.hubclient import CountingHubAPI
 from hubtypes.services.culler.metrics import CullerMetrics
+from hubtypes.services.culler.report import Action, Due, SweepReport
 from hubtypes.storage.hub_types import Resolution, ResolverConfig, resolve
 
 log = logging.getLogger("hubtypes.culler")
@@ -58,83 +67,21 @@ Lookup = Callable[[list[str]], Awaitable[Mapping[str, AccountView]]]
 RecordUsage = Callable[[list[UsageEntry], datetime], Awaitable[list[dict[str, Any]]]]
 
 
-class CountingHubAPI(HubAPI):
-    """The hub client, counting requests and errors for the metrics and the benchmark."""
-
-    metrics: CullerMetrics | None = None
-    requests = 0
-
-    async def request(self, method: str, path: str, *args: Any, **kw: Any) -> Any:
-        self.requests += 1
-        if self.metrics is not None:
-            self.metrics.hub_requests.labels(method).inc()
-        try:
-            return await super().request(method, path, *args, **kw)
-        except HubAPIError as e:
-            if self.metrics is not None:
-                self.metrics.hub_errors.labels(str(e.status)).inc()
-            raise
-
-
-@dataclass
-class Action:
-    user: str
-    server: str
-    kind: str
-    action: str  # stop | remove | delete-user
-    reason: str
-    idle_for: float | None = None
-    age: float | None = None
-    done: bool = False  # False in a dry run, or when it failed
-
-
-@dataclass
-class Due:
-    user: str
-    server: str
-    kind: str
-    reason: str  # active | busy
-    due_in: float | None
-
-
-@dataclass
-class SweepReport:
-    started: datetime
-    dry_run: bool
-    duration: float = 0.0
-    users_seen: int = 0
-    running: dict[str, int] = field(default_factory=dict)
-    actions: list[Action] = field(default_factory=list)
-    due: list[Due] = field(default_factory=list)
-    spared_busy: int = 0
-    errors: list[str] = field(default_factory=list)  # "user: what went wrong"
-    hub_requests: int = 0
-
-    def as_dict(self, due_limit: int = 50) -> dict[str, Any]:
-        data = asdict(self)
-        data["started"] = self.started.isoformat()
-        due = sorted(self.due, key=lambda d: (d.due_in is None, d.due_in or 0))
-        data["due"] = [asdict(d) for d in due[:due_limit]]
-        counts: Counter[str] = Counter(f"{a.kind}:{a.action}:{a.reason}" for a in self.actions)
-        data["counts"] = dict(sorted(counts.items()))
-        return data
-
-
 class Sweeper:
     def __init__(
         self,
-        hub: HubAPI,
+        hub: CountingHubAPI,
         config: CullConfig,
         resolver: ResolverConfig,
         lookup: Lookup,
         *,
         clock: Clock,
         metrics: CullerMetrics,
-        concurrency: int = 10,
+        stop_concurrency: int = 64,
         page_size: int = 200,
         stop_timeout: float = 300.0,
         dry_run: bool = False,
-        server_api: HubAPI | None = None,  # the proxy, for busy-kernel checks (None: off)
+        server_api: CountingHubAPI | None = None,  # the proxy, for busy-kernel checks (None: off)
         record_usage: RecordUsage | None = None,
         usage_max_gap: float = 600.0,
     ) -> None:
@@ -144,7 +91,7 @@ class Sweeper:
         self.lookup = lookup
         self.clock = clock
         self.metrics = metrics
-        self.concurrency = concurrency
+        self.stop_concurrency = stop_concurrency
         self.page_size = page_size
         self.stop_timeout = stop_timeout
         self.dry_run = dry_run
@@ -155,6 +102,9 @@ class Sweeper:
         self._usage_at: datetime | None = None
         self.last: SweepReport | None = None
         self._lock = asyncio.Lock()
+        # servers whose kernel question went unanswered, in the last sweep and this one
+        self._unanswered: set[tuple[str, str]] = set()
+        self._unanswered_now: set[tuple[str, str]] = set()
 
     # --- listing ---------------------------------------------------------------------
 
@@ -180,7 +130,11 @@ class Sweeper:
             log.info("A sweep is still running; skipping this one")
             return None
         async with self._lock:
-            return await self._sweep()
+            self._unanswered_now = set()
+            try:
+                return await self._sweep()
+            finally:
+                self._unanswered = self._unanswered_now
 
     async def _sweep(self) -> SweepReport:
         start = time.monotonic()
@@ -198,10 +152,13 @@ class Sweeper:
             report.running = dict(running)
             await self._count_usage(models, resolutions, now, report)
 
-            async def one(u: CullUser) -> None:
-                await self._handle(u, resolutions[u.name], now, report)
-
-            results = await self.hub.map(one, users, limit=self.concurrency)
+            # every user at once: the hub client bounds the requests in flight and
+            # `stops` the servers being stopped (a user waits for a slot, not a turn)
+            stops = asyncio.Semaphore(self.stop_concurrency)
+            results = await asyncio.gather(
+                *(self._handle(u, resolutions[u.name], now, report, stops) for u in users),
+                return_exceptions=True,
+            )
             for u, result in zip(users, results, strict=True):
                 if isinstance(result, BaseException):  # a bug, not the hub: say so, go on
                     report.errors.append(f"{u.name}: {result!r}")
@@ -219,8 +176,10 @@ class Sweeper:
             for kind, n in report.running.items():
                 self.metrics.running.labels(kind).set(n)
         self.metrics.sweeps.labels("ok" if not report.errors else "errors").inc()
-        culled = sum(1 for a in report.actions if a.action != "delete-user")
-        deleted = sum(1 for a in report.actions if a.action == "delete-user")
+        # what was done (a dry run: what would have been), not what was tried and failed
+        done = [a for a in report.actions if a.done or self.dry_run]
+        culled = sum(1 for a in done if a.action != "delete-user")
+        deleted = sum(1 for a in done if a.action == "delete-user")
         verb = "would cull" if self.dry_run else "culled"
         log.info(
             f"Sweep{' (dry run)' if self.dry_run else ''}: {report.users_seen} users, {verb} "
@@ -265,7 +224,10 @@ class Sweeper:
                 self.metrics.active_users.labels(*labels).set(row["active_users"])
                 self.metrics.server_hours.labels(*labels).set(row["server_hours"])
 
-    async def _handle(self, u: CullUser, res: Resolution, now: datetime, r: SweepReport) -> None:
+    async def _handle(
+        self, u: CullUser, res: Resolution, now: datetime, r: SweepReport,
+        stops: asyncio.Semaphore,
+    ) -> None:  # fmt: skip
         kind = kind_of(res)
         try:
             decisions: list[ServerDecision] = []
@@ -273,28 +235,40 @@ class Sweeper:
                 policy = policy_for(self.config, res, u.groups, s.profile)
                 d = decide_server(policy, s, now, locks_at=res.locks_at)
                 if self.server_api is not None and needs_busy_check(d) and s.url:
-                    if await self._busy(u.name, s.url):
+                    busy, why = await self._busy(s.url)
+                    if busy:
                         d = decide_server(policy, s, now, busy=True, locks_at=res.locks_at)
                         r.spared_busy += 1
                         self.metrics.servers_spared_busy.labels(kind).inc()
+                    elif busy is None:
+                        key = (u.name, s.name)
+                        self._unanswered_now.add(key)
+                        d = unanswered(d, unanswered_before=key in self._unanswered)
+                        then = "kept until the next sweep" if not d.culls else "using activity"
+                        name = f"{u.name}/{s.name}" if s.name else u.name
+                        log.info(f"Server {name} did not answer about its kernels ({why}): {then}")
                 decisions.append(d)
             cull = [d for d in decisions if d.culls]
             for d in decisions:
-                if not d.culls and d.reason in ("active", "busy"):
+                if not d.culls and d.reason in ("active", "busy", "unanswered"):
                     r.due.append(Due(u.name, d.server, kind, d.reason, d.due_in))
             actions = [
                 Action(u.name, d.server, kind, d.action, d.reason, d.idle_for, d.age) for d in cull
             ]
             for a in actions:
-                label = f"{u.name}/{a.server}" if a.server else u.name
                 log.info(
-                    f"{'Would cull' if self.dry_run else 'Culling'} server {label} ({kind}, "
+                    f"{'Would cull' if self.dry_run else 'Culling'} server {_label(a)} ({kind}, "
                     f"{a.reason}{_times(a)}){' and remove it' if a.action == 'remove' else ''}"
                 )
             r.actions.extend(actions)
             if cull and not self.dry_run:
-                await self._stop(u, cull)
-                for a in actions:
+                async with stops:  # held until the servers are gone
+                    statuses = await self._stop(u, cull)
+                for a, status in zip(actions, statuses, strict=True):
+                    if status in (400, 404):  # the user, or someone else, was faster
+                        a.note = "already gone" if status == 404 else "already stopped"
+                        log.info(f"Server {_label(a)} was {a.note}")
+                        continue
                     a.done = True
                     self.metrics.servers_culled.labels(kind, a.reason).inc()
             # the user: servers kept, plus any not ready (pending) ones, still run
@@ -307,39 +281,39 @@ class Sweeper:
                 log.info(f"{'Would delete' if self.dry_run else 'Deleting'} user {u.name} "
                          f"({kind}, {ud.reason})")  # fmt: skip
                 if not self.dry_run:
-                    if not await self.hub.delete_user(u.name):
+                    if await self.hub.delete_user(u.name):
+                        delete.done = True
+                        self.metrics.users_deleted.labels(kind, ud.reason).inc()
+                    else:  # deleted by someone else during the sweep
+                        delete.note = "already gone"
                         log.info(f"User {u.name} was already gone")
-                    delete.done = True
-                    self.metrics.users_deleted.labels(kind).inc()
         except (HubAPIError, TimeoutError, OSError) as e:
             r.errors.append(f"{u.name}: {e}")
             self.metrics.errors.labels(kind).inc()
             log.warning(f"Could not cull {u.name} ({kind}): {e}; the next sweep tries again")
 
-    async def _stop(self, u: CullUser, cull: list[ServerDecision]) -> None:
+    async def _stop(self, u: CullUser, cull: list[ServerDecision]) -> list[int]:
         """Stop (or remove) the culled servers and follow slow stops until they are gone.
 
         A 204 means stopped: no need to ask again (one request per server, as few as
         jupyterhub-idle-culler makes). A 202 (the spawner is still stopping) is followed
-        until the server is gone, so the user can be deleted in this same sweep.
+        until the server is gone, so the user can be deleted in this same sweep. Returns
+        the hub's answers (400: not running, 404: no such user or server, any more).
         """
         names = [d.server for d in cull]
-        statuses = []
-        for d in cull:
-            if d.action == "remove":  # stop and forget the named server in one request
-                path = f"/users/{quote_name(u.name)}/servers/{quote_name(d.server)}"
-                resp = await self.hub.request("DELETE", path, {"remove": True}, ok=(400, 404))
-                statuses.append(resp.status)
-            else:
-                statuses.append(await self.hub.stop_server(u.name, d.server))
+        # a user's servers stop side by side too (remove: stop and forget in one request)
+        statuses = await asyncio.gather(
+            *(self.hub.stop_server(u.name, d.server, remove=d.action == "remove") for d in cull)
+        )
         if all(status != 202 for status in statuses):
-            return
+            return statuses
         running = {s.name for s in u.servers if s.ready or s.pending}
         if running <= set(names):
             # every server of theirs goes: the shared stop-and-wait (nothing to ask again)
             await stop_servers_and_wait(self.hub, u.name, [], timeout=self.stop_timeout)
         else:
             await self._wait_gone(u.name, set(names))
+        return statuses
 
     async def _wait_gone(self, name: str, servers: set[str]) -> None:
         deadline = time.monotonic() + self.stop_timeout
@@ -353,19 +327,26 @@ class Sweeper:
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 1.0)
 
-    async def _busy(self, user: str, server_url: str) -> bool:
-        """Whether the server's own API reports a busy kernel (unknown counts as not busy)."""
+    async def _busy(self, server_url: str) -> tuple[bool | None, str]:
+        """Whether the server's own API reports a busy kernel (None: it did not answer),
+        and why not."""
         assert self.server_api is not None
         try:
             kernels = await self.server_api.get(server_url.rstrip("/") + "/api/kernels")
-        except Exception as e:  # whatever goes wrong here, the hub's activity decides
-            log.info(f"Could not ask {user}'s server about its kernels ({e!r}); using activity")
-            return False
-        return any(k.get("execution_state") == "busy" for k in kernels or [])
+        except Exception as e:  # kept this sweep; unanswered twice, the activity decides
+            return None, (f"HTTP {e.status}" if isinstance(e, HubAPIError) else repr(e))
+        if not isinstance(kernels, list):
+            return None, "not a list of kernels"
+        busy = any(isinstance(k, dict) and k.get("execution_state") == "busy" for k in kernels)
+        return busy, ""
 
 
 def models_by(u: CullUser) -> dict[str, Any]:
     return {"servers": {s.name: {"ready": s.ready, "pending": s.pending} for s in u.servers}}
+
+
+def _label(a: Action) -> str:
+    return f"{a.user}/{a.server}" if a.server else a.user
 
 
 def _times(a: Action) -> str:

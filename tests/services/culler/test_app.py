@@ -53,6 +53,9 @@ def test_idle_culler_options_mean_the_same(tmp_path, monkeypatch):
     # unset: each kind's own, and an automatic interval
     b = app()
     assert b.interval(b.cull_config()) == 300
+    # stops are bounded apart from requests, as the workshop service's
+    assert (b.concurrency, b.stop_concurrency) == (10, 64)
+    assert app("--stop-concurrency=5").stop_concurrency == 5
     assert b.cull_config().policies["binder"].max_age == 6 * 3600
 
 
@@ -62,6 +65,7 @@ def test_idle_culler_options_mean_the_same(tmp_path, monkeypatch):
         (["--timeout=0"], "c.CullerService.timeout (--timeout) must be more than 0"),
         (["--timeout=3600", "--max-age=60"], "c.CullerService.max_age (--max-age=60) is below"),
         (["--concurrency=0"], "c.CullerService.concurrency"),
+        (["--stop-concurrency=0"], "c.CullerService.stop_concurrency (--stop-concurrency)"),
         (["--api-page-size=500"], "c.CullerService.api_page_size"),
         (['--CullerService.policies={"cloud": {}}'], "policies['cloud']: unknown kind"),
         (["--CullerService.profiles=['gpu']", '--CullerService.profile_overrides={"cpu": {}}'],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -72,13 +73,13 @@ def real_hub_factory(real_hub_factory: Any) -> Any:
                     hub.api("DELETE", path, json={"remove": False}, timeout=30)
 
 
-def make_hub(factory: Any, tmp_path: Path, args: str, *, stop_delay: float = 0.0,
-             real_server: bool = False) -> RealHub:  # fmt: skip
+def make_hub(factory: Any, tmp_path: Path, args: str, *, stop_delay: float | str = 0.0,
+             real_server: bool = False, server_code: str = FAKE_SERVER) -> RealHub:  # fmt: skip
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     cli(db_url, "db", "upgrade")
     homes = tmp_path / "homes"
     homes.mkdir(exist_ok=True)
-    cmd = ["jupyterhub-singleuser"] if real_server else [sys.executable, "-c", FAKE_SERVER]
+    cmd = ["jupyterhub-singleuser"] if real_server else [sys.executable, "-c", server_code]
     config = CONFIG.format(
         service_port=free_port(),
         db_url=db_url,
@@ -199,7 +200,8 @@ def test_dry_run_then_culls_by_type_keeping_community_users(real_hub_factory, tm
     assert hub.admin_token not in log
     text = metrics(hub)
     assert 'hubtypes_culler_servers_culled_total{kind="community",reason="idle"} 3.0' in text
-    assert 'hubtypes_culler_users_deleted_total{kind="workshop-participant"} 1.0' in text
+    deleted = 'hubtypes_culler_users_deleted_total{kind="workshop-participant",reason="ephemeral"}'
+    assert f"{deleted} 1.0" in text
     assert "hubtypes_culler_sweep_duration_seconds_count" in text
     assert 'hubtypes_culler_hub_api_requests_total{method="DELETE"}' in text
     # the participant is gone, how many people used the hub is not
@@ -224,10 +226,13 @@ def test_dry_run_then_culls_by_type_keeping_community_users(real_hub_factory, tm
 def test_slow_stops_run_concurrently_and_binder_users_go_in_the_same_sweep(
     real_hub_factory, tmp_path
 ):
-    """SlowStopSpawner (a test spawner) takes 3 s per stop; 6 of them in one sweep.
+    """SlowStopSpawner (a test spawner) takes 3 s per stop; 7 of them in one sweep.
 
     The servers start under a long timeout; the hub then restarts (its servers keep running)
-    with a short one, so the first sweep finds them all idle at once.
+    with a short one, so the first sweep finds them all idle at once. The hub holds a stop
+    request for up to its ``slow_stop_timeout`` (``BaseHandler.stop_single_user``), here
+    1 s, then answers 202: the culler follows each stop until the server is gone, and
+    deletes the binder users in the same sweep.
     """
     args = "--timeout=600 --cull-every=1 --CullerService.default_hub_type=binder"
     hub = make_hub(real_hub_factory, tmp_path, args + " --CullerService.proxy_url={hub_url}",
@@ -236,6 +241,7 @@ def test_slow_stops_run_concurrently_and_binder_users_go_in_the_same_sweep(
     for name in ["boss", *names]:
         start_server(hub, name)
     hub.config = hub.config.replace("--timeout=600", "--timeout=1")
+    hub.config += '\nc.JupyterHub.tornado_settings = {"slow_stop_timeout": 1}\n'
     hub.restart()
     last = sweep_with(hub, lambda s: sum(a["done"] for a in s["actions"]) >= 7, 60,
                       "the sweep that culls them")  # fmt: skip
@@ -243,9 +249,27 @@ def test_slow_stops_run_concurrently_and_binder_users_go_in_the_same_sweep(
     deletes = {a["user"] for a in last["actions"] if a["action"] == "delete-user" and a["done"]}
     assert stops == {"boss", *names} and deletes == set(names)
     assert "boss" not in deletes  # an admin is never deleted
-    assert last["duration"] < 3 * 6 / 2, last["duration"]  # serial stops would take 18 s
+    # the stops ran side by side: the hub's log of the culler's stop requests (each ends at
+    # its timestamp and took its duration) has one moment inside all seven
+    spans = [(end - ms / 1000, end) for end, ms in stop_requests(hub.log_text())]
+    assert len(spans) == 7 and max(s for s, _ in spans) < min(e for _, e in spans), spans
+    log = hub.log_text()
+    assert log.count("server is slow to stop") == 7  # each answered 202, then followed
+    assert len(re.findall(r"\] 202 DELETE /hub/api/users/\S+/server \(culler@", log)) == 7
     assert not any(user_exists(hub, n) for n in names)
     assert user_exists(hub, "boss")
+
+
+def stop_requests(log: str) -> list[tuple[float, float]]:
+    """(end time, milliseconds) of the culler's requests that stopped a server, from the
+    hub's request log ("[I 2026-12-02 03:00:24.607 JupyterHub log:192] 204 DELETE
+    /hub/api/users/b-1/server (culler@127.0.0.1) 3012.20ms", one line)."""
+    from datetime import datetime
+
+    found = re.findall(r"^\[\w (\S+ \S+) [^\]]*\] 20[24] DELETE /hub/api/users/[^/ ]+/server "
+                       r"\(culler@[^)]*\) ([\d.]+)ms", log, re.M)  # fmt: skip
+    return [(datetime.strptime(t, "%Y-%m-%d %H:%M:%S.%f").timestamp(), float(ms))
+            for t, ms in found]  # fmt: skip
 
 
 async def _execute(url: str, token: str, code: str) -> None:
