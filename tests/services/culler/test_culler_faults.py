@@ -10,14 +10,15 @@ hub is restarted by hand. (A managed service is stopped and started with the hub
 never sees a restart mid-sweep.)
 
 Servers are tiny HTTP processes (``FAKE_SERVER``) started by a test spawner,
-``SlowStopSpawner``, whose ``stop`` first sleeps 8 s: the hub holds each stop request
-until the spawner is done (up to its ``slow_stop_timeout``, 10 s: ``stop_single_user`` in
-``jupyterhub/handlers/base.py``), so the culler is waiting on three stop requests when the
-hub goes. ``cleanup_servers`` is off, so the hub leaves the servers running when it stops
-(``init_spawners`` polls them at start) -- except a server whose spawner's ``stop`` had
-begun: JupyterHub's ``User.stop`` forgets the server in its ``finally`` clause even when
-the hub's shutdown cancels it (``jupyterhub/user.py``), so the hub counts it stopped; which
-of the three had begun depends on timing, and the test asserts what holds either way.
+``SlowStopSpawner``, whose ``stop`` first sleeps (60 s before the restart, 1 s after): the
+hub holds each stop request until the spawner is done (up to its ``slow_stop_timeout``, 10
+s: ``stop_single_user`` in ``jupyterhub/handlers/base.py``), so the culler is waiting on
+three stop requests when the hub goes. ``cleanup_servers`` is off, so the hub leaves the
+servers running when it stops (``init_spawners`` polls them at start) -- except a server
+whose spawner's ``stop`` had begun: JupyterHub's ``User.stop`` forgets the server in its
+``finally`` clause even when the hub's shutdown cancels it (``jupyterhub/user.py``), so
+the hub counts it stopped; which of the three had begun depends on timing, and the test
+asserts what holds either way.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import os
 import secrets
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -43,7 +45,10 @@ from jupyterhub.spawner import SimpleLocalProcessSpawner
 
 class SlowStopSpawner(SimpleLocalProcessSpawner):
     async def stop(self, now=False):
-        await asyncio.sleep(8)
+        # as long as the test says: long before the restart (the hub goes away while the
+        # culler waits, however slow the machine), short after it
+        with open({delay_file!r}) as f:
+            await asyncio.sleep(float(f.read()))
         await super().stop(now=now)
 
 c.JupyterHub.authenticator_class = "dummy"
@@ -64,12 +69,17 @@ def test_hub_restart_mid_sweep_is_counted_and_the_next_sweep_converges(
     cli(db_url, "db", "upgrade")
     cli(db_url, "workshop", "create", "py", "--title", "Py", "--starts", "+0s", "--ends", "+2d",
         "--delete-after", "+9d")  # fmt: skip
-    cli(db_url, "accounts", "create", "--workshop", "py", "--usernames", "py-001,py-002")
+    # no hub yet (it starts below), so there is no hub to ask which names it has
+    cli(db_url, "accounts", "create", "--workshop", "py", "--usernames", "py-001,py-002",
+        "--skip-hub-check")  # fmt: skip
     (tmp_path / "homes").mkdir()
     token = secrets.token_hex(32)
     url = f"http://127.0.0.1:{free_port()}"
+    delay_file = tmp_path / "stop-delay"
+    delay_file.write_text("60")
     hub = real_hub_factory(CONFIG.format(
         homes=str(tmp_path / "homes"), fake=FAKE_SERVER, url=url, token=token,
+        delay_file=str(delay_file),
         scopes=scopes(delete_users=True, check_busy=False),
     ))  # fmt: skip
     for name in ("carol", "py-001", "py-002"):  # a community member, two participants
@@ -77,6 +87,18 @@ def test_hub_restart_mid_sweep_is_counted_and_the_next_sweep_converges(
         assert hub.api("POST", f"/users/{name}/server").status_code in (201, 202)
         hub.wait_ready(name)
 
+    def all_idle() -> bool:
+        # one sweep must see all three idle: sweeps never overlap, and a second one would
+        # wait for the first one's (60 s) stops
+        now = datetime.now(timezone.utc)
+        for name in ("carol", "py-001", "py-002"):
+            server = hub.api("GET", f"/users/{name}").json()["servers"][""]
+            seen = datetime.fromisoformat(server["last_activity"].replace("Z", "+00:00"))
+            if (now - seen).total_seconds() < 3:
+                return False
+        return True
+
+    wait_for(all_idle, 60, "the three servers to be idle")
     env = {**os.environ, "JUPYTERHUB_API_TOKEN": token,
            "JUPYTERHUB_API_URL": f"http://127.0.0.1:{hub.hub_port}/hub/api",
            "JUPYTERHUB_SERVICE_URL": url, "JUPYTERHUB_SERVICE_PREFIX": "/services/culler/",
@@ -92,13 +114,14 @@ def test_hub_restart_mid_sweep_is_counted_and_the_next_sweep_converges(
         return log_path.read_text(errors="replace")
 
     try:
-        # the first sweep asks for the three stops; the hub holds them (8 s each)...
+        # the first sweeps ask for the three stops; the hub holds them (60 s each)...
         wait_for(lambda: culler_log().count("Culling server ") == 3, 60, "the stops to be asked")
-        # (a stop first removes the route, then the spawner sleeps 8 s)
+        # (a stop first removes the route, then the spawner sleeps)
         wait_for(lambda: hub.log_text().count(" from proxy (") >= 3, 30, "the stops to begin")
         assert "seconds to stop" not in hub.log_text()
         # ...and goes away while the culler waits for them
         hub.stop()
+        delay_file.write_text("1")
         wait_for(lambda: culler_log().count("Could not cull ") == 3, 60,
                  "the culler to give up on the three stops")  # fmt: skip
         text = culler_log()
