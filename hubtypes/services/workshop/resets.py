@@ -79,14 +79,9 @@ class Resets:
 
     # --- plans ------------------------------------------------------------------------
 
-    async def hub_users(self, names: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
-        """The hub's user models (all of them: the plan needs admin flags and groups)."""
-        wanted = set(names)
-        return {
-            u["name"]: u
-            async for u in self.ops.hub.paginate("/users")
-            if not wanted or u["name"] in wanted
-        }
+    async def hub_users(self) -> dict[str, dict[str, Any]]:
+        """All the hub's user models: the plan needs admin flags and groups."""
+        return {u["name"]: u async for u in self.ops.hub.paginate("/users")}
 
     async def plan(self, slug: str, options: ResetOptions) -> ResetPlan:
         accounts = await self.ops.tx(list_accounts, slug)
@@ -192,8 +187,7 @@ class Resets:
 
         try:
             await self.ops.tx(disable_accounts, names)  # again: resuming is idempotent
-            # hub_users(()) means every user: a plan that deletes nobody must touch nobody
-            present = await self.hub_users(names) if names else {}
+            present = await self.ops.hub.users_named(names)  # none for no names
             progress["deleted"] = len(names) - len(
                 set(present) | await self.ops.tx(existing_usernames, names)
             )
@@ -302,7 +296,7 @@ class Resets:
 
     async def lock(self, usernames: list[str]) -> None:
         """Stop every server of these users and delete their tokens; remember and audit it."""
-        present = await self.hub_users(usernames)
+        present = await self.ops.hub.users_named(usernames)
 
         async def one(name: str) -> None:
             await self.stop_all(name, running_servers(present[name]))
