@@ -128,6 +128,9 @@ def test_hub_restart_mid_sweep_is_counted_and_the_next_sweep_converges(
         assert "the next sweep tries again" in text
         assert "Sweep: 3 users, culled 0 servers and 0 users, 0 spared as busy, 3 errors" in text
         assert culler.poll() is None  # the culler goes on
+        # the next sweep finds no hub at all: it fails, is counted, and is tried again
+        wait_for(lambda: "Sweep failed, trying again" in culler_log(), 30,
+                 "a sweep to fail while the hub is down")  # fmt: skip
         hub.start()
         # the servers survived (cleanup_servers is off), still idle: the next sweeps stop
         # them and delete the participants, and keep carol
