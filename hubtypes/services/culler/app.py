@@ -184,6 +184,15 @@ class CullerService(HubServiceApp):
         help="""Decide, log and report what would be culled, and change nothing.
         Default False; ``--dry-run`` to try a configuration.""",
     ).tag(config=True)
+    skip_quiet = Bool(
+        True,
+        help="""Skip a sweep's listing of the hub's users when nothing can be due yet: the
+        last listing's servers and users, decided again with today's policies and
+        hubtypes' database, have nothing to cull, and no server started since can be due
+        (the shortest idle timeout or max age has not passed since that listing). Culls
+        never happen early this way, at most one sweep late for a server the listing
+        missed. Default True; False lists every sweep, as jupyterhub-idle-culler does.""",
+    ).tag(config=True)
     check_busy = Bool(
         True,
         help="""Before culling an idle server, ask its own API (through the proxy) whether
@@ -289,7 +298,7 @@ class CullerService(HubServiceApp):
     def build(self, config: CullConfig) -> tuple[web.Application, Sweeper]:
         from jupyterhub.services.auth import HubOAuth
 
-        from hubtypes.services.culler.web import make_handlers
+        from hubtypes.services.culler.web import log_request, make_handlers
 
         HubOAuth.clear_instance()
         HubOAuth.instance(api_url=self.hub_api_url, api_token=self.api_token, cache_max_age=60)
@@ -322,6 +331,7 @@ class CullerService(HubServiceApp):
             server_api=server_api,
             record_usage=self.usage_recorder(),
             usage_max_gap=2 * self.interval(config),
+            skip_quiet=self.skip_quiet,
         )
         from hubtypes.services.pages import make_env
 
@@ -331,7 +341,7 @@ class CullerService(HubServiceApp):
             "service": self,
             "jinja": make_env("culler"),
             "cookie_secret": os.urandom(32),
-            "log_function": _log_request,
+            "log_function": log_request,
         }
         return web.Application(make_handlers(self.service_prefix), **settings), sweeper
 
@@ -379,16 +389,6 @@ class CullerService(HubServiceApp):
         ticker.cancel()
         server.stop()
         sweeper.hub.close()
-
-
-def _log_request(handler: web.RequestHandler) -> None:
-    # never log query strings: a ?token=... must not reach the log
-    from tornado.log import access_log
-
-    status = handler.get_status()
-    request = handler.request
-    message = f"{status} {request.method} {request.path} {1000 * request.request_time():.1f}ms"
-    (access_log.warning if status >= 400 else access_log.debug)(message)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,6 +20,19 @@ class Action:
     done: bool = False  # False in a dry run, when it failed, or when someone was faster
     note: str = ""  # e.g. "already gone": stopped or deleted by someone else meanwhile
 
+    @property
+    def label(self) -> str:
+        return f"{self.user}/{self.server}" if self.server else self.user
+
+    def times(self) -> str:
+        """ ", idle 0:42:00, age 2:00:00" for the log (what is known)."""
+        parts = []
+        if self.idle_for is not None:
+            parts.append(f"idle {_td(self.idle_for)}")
+        if self.age is not None:
+            parts.append(f"age {_td(self.age)}")
+        return (", " + ", ".join(parts)) if parts else ""
+
 
 @dataclass
 class Due:
@@ -51,3 +64,8 @@ class SweepReport:
         counts: Counter[str] = Counter(f"{a.kind}:{a.action}:{a.reason}" for a in self.actions)
         data["counts"] = dict(sorted(counts.items()))
         return data
+
+
+def _td(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"

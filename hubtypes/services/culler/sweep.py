@@ -57,6 +57,7 @@ from hubtypes.lifecycle.usage import Seen, UsageEntry, usage_entries
 from hubtypes.records import AccountView, running_servers
 from hubtypes.services.culler.hubclient import CountingHubAPI
 from hubtypes.services.culler.metrics import CullerMetrics
+from hubtypes.services.culler.quiet import QuietSweeps
 from hubtypes.services.culler.report import Action, Due, SweepReport
 from hubtypes.storage.hub_types import Resolution, ResolverConfig, resolve
 
@@ -84,6 +85,7 @@ class Sweeper:
         server_api: CountingHubAPI | None = None,  # the proxy, for busy-kernel checks (None: off)
         record_usage: RecordUsage | None = None,
         usage_max_gap: float = 600.0,
+        skip_quiet: bool = True,
     ) -> None:
         self.hub = hub
         self.config = config
@@ -101,6 +103,11 @@ class Sweeper:
         self.usage: list[dict[str, Any]] = []  # recent daily usage, for the status page
         self._usage_at: datetime | None = None
         self.last: SweepReport | None = None
+        # whether a sweep may skip the listing (nothing can be due since the last one)
+        self.quiet = QuietSweeps(config, self._kinds(), self._resolve, metrics, clock,
+                                 enabled=skip_quiet)  # fmt: skip
+        if skip_quiet:  # usage is sampled at listings: they may be further apart
+            self.usage_max_gap += self.quiet.longest_gap()
         self._lock = asyncio.Lock()
         # servers whose kernel question went unanswered, in the last sweep and this one
         self._unanswered: set[tuple[str, str]] = set()
@@ -110,8 +117,9 @@ class Sweeper:
 
     async def _list(self) -> list[dict[str, Any]]:
         users: dict[str, dict[str, Any]] = {}
-        kinds = possible_kinds(self.resolver.default_type, self.resolver.unassigned)
-        states = ["ready"] + (["inactive"] if may_delete_users(self.config, kinds) else [])
+        kinds = self._kinds()
+        # "active" (ready or pending): a server pending now is seen with its start time
+        states = ["active"] + (["inactive"] if may_delete_users(self.config, kinds) else [])
         for state in states:
             async for model in self.hub.paginate("/users", {"state": state}, limit=self.page_size):
                 users[model["name"]] = model
@@ -130,11 +138,16 @@ class Sweeper:
             log.info("A sweep is still running; skipping this one")
             return None
         async with self._lock:
+            if await self.quiet.nothing_due():
+                return None
             self._unanswered_now = set()
             try:
                 return await self._sweep()
             finally:
                 self._unanswered = self._unanswered_now
+
+    def _kinds(self) -> set[str]:
+        return possible_kinds(self.resolver.default_type, self.resolver.unassigned)
 
     async def _sweep(self) -> SweepReport:
         start = time.monotonic()
@@ -164,6 +177,7 @@ class Sweeper:
                     report.errors.append(f"{u.name}: {result!r}")
                     log.error(f"Could not cull {u.name}: {result!r}")
         except Exception as e:
+            self.quiet.forget()
             self.metrics.sweeps.labels("failed").inc()
             report.errors.append(f"listing users: {e}")
             raise
@@ -176,6 +190,7 @@ class Sweeper:
             for kind, n in report.running.items():
                 self.metrics.running.labels(kind).set(n)
         self.metrics.sweeps.labels("ok" if not report.errors else "errors").inc()
+        self.quiet.remember(users, report, now, dry_run=self.dry_run)
         # what was done (a dry run: what would have been), not what was tried and failed
         done = [a for a in report.actions if a.done or self.dry_run]
         culled = sum(1 for a in done if a.action != "delete-user")
@@ -257,8 +272,8 @@ class Sweeper:
             ]
             for a in actions:
                 log.info(
-                    f"{'Would cull' if self.dry_run else 'Culling'} server {_label(a)} ({kind}, "
-                    f"{a.reason}{_times(a)}){' and remove it' if a.action == 'remove' else ''}"
+                    f"{'Would cull' if self.dry_run else 'Culling'} server {a.label} ({kind}, "
+                    f"{a.reason}{a.times()}){' and remove it' if a.action == 'remove' else ''}"
                 )
             r.actions.extend(actions)
             if cull and not self.dry_run:
@@ -267,7 +282,7 @@ class Sweeper:
                 for a, status in zip(actions, statuses, strict=True):
                     if status in (400, 404):  # the user, or someone else, was faster
                         a.note = "already gone" if status == 404 else "already stopped"
-                        log.info(f"Server {_label(a)} was {a.note}")
+                        log.info(f"Server {a.label} was {a.note}")
                         continue
                     a.done = True
                     self.metrics.servers_culled.labels(kind, a.reason).inc()
@@ -343,21 +358,3 @@ class Sweeper:
 
 def models_by(u: CullUser) -> dict[str, Any]:
     return {"servers": {s.name: {"ready": s.ready, "pending": s.pending} for s in u.servers}}
-
-
-def _label(a: Action) -> str:
-    return f"{a.user}/{a.server}" if a.server else a.user
-
-
-def _times(a: Action) -> str:
-    parts = []
-    if a.idle_for is not None:
-        parts.append(f"idle {_td(a.idle_for)}")
-    if a.age is not None:
-        parts.append(f"age {_td(a.age)}")
-    return (", " + ", ".join(parts)) if parts else ""
-
-
-def _td(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"

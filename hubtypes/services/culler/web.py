@@ -49,6 +49,8 @@ class _Base(HubOAuthenticated, web.RequestHandler):
             "dry_run": self.sweeper.dry_run,
             "policies": {k: vars(p) for k, p in self.sweeper.config.policies.items()},
             "last_sweep": last.as_dict() if last else None,
+            # ticks since that sweep that did not need to list the hub's users
+            "skipped_since": self.sweeper.quiet.skipped,
             "usage": self.sweeper.usage,  # daily, newest first; outlives deleted users
         }
 
@@ -78,7 +80,11 @@ class StatusPage(_Base):
         self.set_header("Cache-Control", "no-store")
         self.finish(
             template.render(
-                **namespace, last=s["last_sweep"], policies=s["policies"], usage=s["usage"]
+                **namespace,
+                last=s["last_sweep"],
+                policies=s["policies"],
+                usage=s["usage"],
+                skipped=s["skipped_since"],
             )
         )
 
@@ -99,3 +105,13 @@ def make_handlers(prefix: str) -> list[tuple[str, Any]]:
         (prefix + "metrics", Metrics),
         (prefix + "oauth_callback", HubOAuthCallbackHandler),
     ]
+
+
+def log_request(handler: web.RequestHandler) -> None:
+    # never log query strings: a ?token=... must not reach the log
+    from tornado.log import access_log
+
+    status = handler.get_status()
+    request = handler.request
+    message = f"{status} {request.method} {request.path} {1000 * request.request_time():.1f}ms"
+    (access_log.warning if status >= 400 else access_log.debug)(message)
