@@ -115,9 +115,37 @@ def workshop_service(settings: TLJHSettings) -> dict[str, Any]:
 CULLER_PORT = 10102
 
 
-def culler_service(settings: TLJHSettings) -> dict[str, Any]:
+# TLJH's services.cull keys (tljh/configurer.py, default["services"]["cull"]) and the
+# jupyterhub-idle-culler options its cull-idle service passes them as (set_cull_idle_service),
+# which hubtypes' culler accepts with the same meaning
+CULL_OPTIONS = {
+    "timeout": "--timeout",
+    "every": "--cull-every",
+    "concurrency": "--concurrency",
+    "max_age": "--max-age",
+    "users": "--cull-users",
+    "remove_named_servers": "--remove-named-servers",
+}
+
+
+def cull_args(tljh_config: dict[str, Any]) -> list[str]:
+    """The ``services.cull`` settings the operator set (config.yaml, TLJH's defaults not
+    merged), as the culler's options: left unset, hubtypes' per-hub-type defaults apply
+    (TLJH's flat 600 s for everyone would end them). ``enabled`` is TLJH's switch for
+    cull-idle; ``hubtypes.culler`` is this one's."""
+    cull = (tljh_config.get("services") or {}).get("cull") or {}
+    args = []
+    for key, option in CULL_OPTIONS.items():
+        if key in cull and cull[key] is not None:
+            value = cull[key]
+            args.append(f"{option}={str(value).lower() if isinstance(value, bool) else value}")
+    return args
+
+
+def culler_service(settings: TLJHSettings, tljh_config: dict[str, Any]) -> dict[str, Any]:
     """hubtypes' culler, run by TLJH's hub Python, as the drop-in ``40-hubtypes-culler.py``
-    registers it; it knows the hub type from the plugin's settings."""
+    registers it; it knows the hub type from the plugin's settings, and takes TLJH's
+    ``services.cull`` settings as TLJH's cull-idle would (:func:`cull_args`)."""
     from hubtypes.services.culler import hub_config
 
     return {
@@ -130,13 +158,14 @@ def culler_service(settings: TLJHSettings) -> dict[str, Any]:
             "hubtypes.services.culler",
             f"--CullerService.default_hub_type={settings.type}",
             f"--CullerService.unassigned_hub_type={settings.unassigned_type}",
+            *cull_args(tljh_config),
         ],
         "environment": {"HUBTYPES_DB_URL": settings.db_url},
         "oauth_no_confirm": True,
     }
 
 
-def replace_tljh_culler(c: Any, settings: TLJHSettings) -> None:
+def replace_tljh_culler(c: Any, settings: TLJHSettings, tljh_config: dict[str, Any]) -> None:
     """TLJH's ``cull-idle`` (jupyterhub-idle-culler, by ``services.cull.*``) out, hubtypes'
     culler in: two cullers would race, and TLJH's deletes workshop homes with ``users``."""
     from hubtypes.services.culler import hub_config
@@ -144,12 +173,14 @@ def replace_tljh_culler(c: Any, settings: TLJHSettings) -> None:
     services = c.JupyterHub.services if "services" in c.JupyterHub else []
     if isinstance(services, list):
         c.JupyterHub.services = [s for s in services if s.get("name") != "cull-idle"]
-    c.JupyterHub.services.append(culler_service(settings))
+    c.JupyterHub.services.append(culler_service(settings, tljh_config))
     c.JupyterHub.load_roles.extend(hub_config.roles())
     c.JupyterHub.template_vars.update({"hubtypes_culler_service": hub_config.SERVICE_NAME})
 
 
-def apply_settings(c: Any, settings: TLJHSettings) -> type:
+def apply_settings(
+    c: Any, settings: TLJHSettings, tljh_config: dict[str, Any] | None = None
+) -> type:
     """Set hubtypes up on TLJH's config ``c``; returns the spawner class it set.
 
     Raises ValueError (before changing anything) if ``c``'s spawner is not TLJH's."""
@@ -189,7 +220,7 @@ def apply_settings(c: Any, settings: TLJHSettings) -> type:
         c.Authenticator.post_auth_hook = hub_config.post_auth_hook(previous)
         c.JupyterHub.template_vars.update({"hubtypes_workshop_service": hub_config.SERVICE_NAME})
     if settings.culler:
-        replace_tljh_culler(c, settings)
+        replace_tljh_culler(c, settings, tljh_config or {})
     return spawner_class
 
 
@@ -210,7 +241,7 @@ def configure(c: Any, tljh_config: dict[str, Any], log: Any) -> bool:
         )
         return False
     try:
-        spawner_class = apply_settings(c, settings)
+        spawner_class = apply_settings(c, settings, tljh_config)
     except ValueError as e:
         log.error("%s", e)
         return False

@@ -21,6 +21,9 @@ token's owner), so the benchmark makes no hub request while a culler sweeps:
 - ``sweep_s``: the same end, from the start of the culler's first hub request;
 - ``hub_cpu_s``: the hub process's CPU seconds in ``wall_s``; ``hub_idle_cpu_per_s``:
   its CPU per second just before, with nobody sweeping (what to subtract);
+- with ``--sweeps N``: all of the above over N sweeps ``--cull-every`` seconds apart
+  (``--order hubtypes,idle-culler,hubtypes-always`` adds hubtypes with its skipped
+  listings off, ``skip_quiet=false``);
 - ``hub_requests``: the hub API requests the culler made; ``culler_cpu_s``: its own CPU.
 
 jupyterhub-idle-culler is run from a throwaway virtualenv (``--idle-culler-python``, made
@@ -29,6 +32,9 @@ with ``python -m venv /tmp/ic && /tmp/ic/bin/pip install jupyterhub-idle-culler=
     python tests/benchmarks/bench_cull.py --running 20 --idle 20 --stop-delay 2
     python tests/benchmarks/bench_cull.py --users 1000 --running 500 --idle 250 \
         --stop-delay 0 --spawner shared
+    python tests/benchmarks/bench_cull.py --users 1000 --running 500 --idle 0 \
+        --stop-delay 0 --spawner shared --sweeps 6 --cull-every 10 --timeout 100 \
+        --order hubtypes,idle-culler,hubtypes-always
 
 prints one JSON line (``uptime``'s load averages included: the machine may be shared).
 """
@@ -186,7 +192,8 @@ def _ts(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").timestamp()
 
 
-def sweep(hub: RealHub, cmd: list[str], token: str, idle: int, name: str) -> dict:
+def sweep(hub: RealHub, cmd: list[str], token: str, idle: int, name: str,
+          window: float | None = None) -> dict:  # fmt: skip
     env = {**os.environ, "JUPYTERHUB_API_TOKEN": token,
            "JUPYTERHUB_API_URL": hub.url + "hub/api",
            "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{free_port()}"}  # fmt: skip
@@ -214,9 +221,13 @@ def sweep(hub: RealHub, cmd: list[str], token: str, idle: int, name: str) -> dic
                 seen += new
                 end = (now, hub_cpu(hub))
             stops = sum(1 for m in seen if m[3] == "DELETE" and STOP_PATH.match(m[4]))
-            if idle and stops >= idle:
+            if window is not None:  # --sweeps: every request in a fixed time from the start
+                if now - t0 >= window:
+                    end = (now, hub_cpu(hub))
+                    break
+            elif idle and stops >= idle:
                 break
-            if not idle and seen and now - end[0] > 2.0:  # a no-op sweep: quiet for 2 s
+            elif not idle and seen and now - end[0] > 2.0:  # a no-op sweep: quiet for 2 s
                 break
             time.sleep(0.05)
         culler_cpu = proc_cpu(proc.pid)
@@ -261,21 +272,27 @@ def run(cullers: list[str], args: argparse.Namespace, chp: str) -> dict[str, dic
     hub = RealHub(tmp / "hub", config, chp=chp, debug=True)  # DEBUG: every request is logged
     hub.start(timeout=120)
     results = {}
+    # --sweeps N: N sweeps --cull-every apart, all measured (the last one ends half an
+    # interval after it starts)
+    window = None if args.sweeps == 1 else (args.sweeps - 0.5) * args.cull_every
     try:
         for i, culler in enumerate(cullers):
             t = time.monotonic()
             prepare(hub, args, first=i == 0)
             setup_s = time.monotonic() - t
-            common = [f"--timeout={args.timeout}", "--cull-every=3600",
+            every = 3600 if args.sweeps == 1 else args.cull_every
+            common = [f"--timeout={args.timeout}", f"--cull-every={every}",
                       f"--concurrency={args.concurrency}"]  # fmt: skip
-            if culler == "hubtypes":
+            if culler.startswith("hubtypes"):
                 db = f"--HubTypesDatabase.url=sqlite:///{tmp}/ht-{i}.sqlite"
                 cmd = [sys.executable, "-m", "hubtypes.services.culler", *common,
                        "--check-busy=false", db]  # fmt: skip
+                if culler == "hubtypes-always":  # lists every sweep, as idle-culler does
+                    cmd.append("--CullerService.skip_quiet=false")
             else:
                 cmd = [args.idle_culler_python, "-m", "jupyterhub_idle_culler", *common]
             results[culler] = {
-                **sweep(hub, cmd, token, args.idle, culler),
+                **sweep(hub, cmd, token, args.idle, culler, window),
                 "setup_s": round(setup_s),
             }
         return results
@@ -296,9 +313,20 @@ def main() -> None:
     p.add_argument("--stop-delay", type=float, default=2.0)
     p.add_argument("--timeout", type=int, help="idle timeout, s (default 20 + running / 10)")
     p.add_argument("--concurrency", type=int, default=10, help="both cullers' --concurrency")
+    p.add_argument(
+        "--sweeps",
+        type=int,
+        default=1,
+        help="measure this many sweeps, --cull-every apart (default: one sweep)",
+    )
+    p.add_argument("--cull-every", type=int, default=10, help="with --sweeps: seconds apart")
     p.add_argument("--spawner", choices=["process", "shared"], default="process")
     p.add_argument("--only", choices=["hubtypes", "idle-culler"], help="run one culler")
-    p.add_argument("--order", default="hubtypes,idle-culler", help="which culler goes first")
+    p.add_argument(
+        "--order",
+        default="hubtypes,idle-culler",
+        help="which culler goes first; hubtypes-always: hubtypes listing every sweep",
+    )
     p.add_argument("--idle-culler-python", default="/tmp/ic/bin/python")
     args = p.parse_args()
     if args.timeout is None:  # time for the activity posts (the hub does ~20-50 a second)
@@ -317,11 +345,17 @@ def main() -> None:
         "spawner": args.spawner,
         "load_before": load(),
         "order": args.order,
+        "sweeps": args.sweeps,
+        "cull_every_s": args.cull_every if args.sweeps > 1 else None,
     }
+    if args.sweeps > 1:  # the active servers must stay active all the window
+        assert (args.sweeps - 0.5) * args.cull_every < args.timeout - 5, "raise --timeout"
     cullers = [c for c in args.order.split(",") if not args.only or c == args.only]
     results = run(cullers, args, chp)
     if "hubtypes" in results:
         result["hubtypes"] = results["hubtypes"]
+    if "hubtypes-always" in results:
+        result["hubtypes_listing_every_sweep"] = results["hubtypes-always"]
     if "idle-culler" in results:
         result["jupyterhub_idle_culler_2_0"] = results["idle-culler"]
     if not args.only:

@@ -445,6 +445,34 @@ def test_hubtypes_culler_replaces_tljhs_cull_idle(tljh_load) -> None:
     assert roles["hubtypes-culler-service"]["services"] == ["culler"]
 
 
+def test_tljhs_cull_settings_carry_over_to_hubtypes_culler(tljh_load, tmp_path, monkeypatch):
+    """What the operator set under ``services.cull`` (tljh-config) reaches hubtypes' culler
+    as the same idle-culler options TLJH's cull-idle gets (``set_cull_idle_service``);
+    what they did not set keeps hubtypes' per-hub-type defaults."""
+    from hubtypes.services.culler.app import CullerService
+
+    cull = {"timeout": 1200, "every": 120, "users": True, "max_age": 7200,
+            "remove_named_servers": False}  # fmt: skip
+    config = tljh_load({"hubtypes": {"type": "workshop", "culler": True},
+                        "services": {"cull": cull}})  # fmt: skip
+    command = services(config)["culler"]["command"]
+    args = command[3:]
+    assert args[2:] == ["--timeout=1200", "--cull-every=120", "--max-age=7200",
+                        "--cull-users=true", "--remove-named-servers=false"]  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # no config file of the culler's own here
+    CullerService.clear_instance()
+    app = CullerService()
+    app.initialize(args)
+    policies = app.cull_config().policies
+    assert {p.idle_timeout for p in policies.values()} == {1200}
+    assert {p.max_age for p in policies.values()} == {7200}
+    assert {k for k, p in policies.items() if p.delete_user} == {"workshop-participant", "binder"}
+    assert app.interval(app.cull_config()) == 120 and app.concurrency == 10
+    # nothing set: the culler's own defaults (participants 30 min, binder 10 min and 6 h)
+    plain = tljh_load({"hubtypes": {"type": "workshop", "culler": True}})
+    assert services(plain)["culler"]["command"][3:] == args[:2]
+
+
 def test_defaults_community_hub_and_one_class(tljh_load, tmp_path: Path) -> None:
     config = tljh_load({"hubtypes": {"type": "Community"}})
     assert config.HubTypeSpawnerMixin.default_hub_type == "community"
