@@ -47,15 +47,16 @@ def test_quiet_sweeps_skip_the_listing_and_cull_on_time(real_hub_factory, tmp_pa
     waited = time.monotonic() - started_bob
     for last, name in ((carol, "carol"), (bob, "bob")):
         (action,) = [a for a in last["actions"] if a["user"] == name]
-        # culled once idle, and no later than a sweep or two after that (sweeps 1 s apart)
-        assert TIMEOUT <= action["idle_for"] < TIMEOUT + 4, action
+        # culled once idle, and a few (1 s) sweeps after that at most, not a listing
+        # bound (20 s) late
+        assert TIMEOUT <= action["idle_for"] < TIMEOUT + 10, action
     assert waited >= TIMEOUT - 1
     log = hub.log_text()
     skipped = log.count("Sweep skipped: nothing can be due yet")
     # ~30 one-second ticks, a handful of which listed: the first, the one at its bound
     # (carol and bob started since), and those around each server's due time (the hub's
     # activity of a server can be a little later than its start: listed, not due yet)
-    assert skipped >= 15, skipped
+    assert skipped >= 10 and skipped > 2 * listings(log), (skipped, listings(log))
     assert listings(log) <= 8, listings(log)
     assert re.search(r'hubtypes_culler_sweeps_total\{outcome="skipped"\} [1-9]', metrics(hub))
     assert "skipped_since" in status(hub)
