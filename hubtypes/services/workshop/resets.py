@@ -51,7 +51,7 @@ from hubtypes.db.queries.resets import (
 from hubtypes.db.queries.workshops import all_workshops, require_workshop
 from hubtypes.errors import Conflict, InputError
 from hubtypes.hub.client import HubAPIError
-from hubtypes.hub.servers import paced_map, stop_servers_and_wait
+from hubtypes.hub.servers import paced_map, stop_many_and_wait, stop_servers_and_wait
 from hubtypes.lifecycle.reset_plan import ResetOptions, ResetPlan, plan_reset, workshop_folders
 from hubtypes.lifecycle.workshops import workshop_actions
 from hubtypes.records import WORKSHOP_PURGED, HubUser, running_servers
@@ -195,8 +195,7 @@ class Resets:
             progress["servers"] = sum(len(s) for s in running.values())
             await report(force=True)
 
-            async def stop(name: str) -> None:
-                await self.stop_all(name, running[name])
+            async def stopped(name: str) -> None:
                 progress["stopped"] += len(running[name])
                 await report()
 
@@ -208,8 +207,10 @@ class Resets:
             async def stop_then_remove() -> None:
                 # the spawner stops these at once (now=True: the mixin sees the account is
                 # being reset), so stopping is brief: many at once
-                stops = await self.ops.hub.map(stop, sorted(running), limit=self.stop_concurrency)
-                _raise_first(stops)
+                await stop_many_and_wait(
+                    self.ops.hub, running, timeout=self.stop_timeout,
+                    limit=self.stop_concurrency, on_stopped=stopped,
+                )  # fmt: skip
                 await self.audit(actor, "reset.servers-stopped", slug, {"count": len(running)})
                 _raise_first(await self.paced(remove, sorted(running)))
 
