@@ -178,9 +178,7 @@ def replace_tljh_culler(c: Any, settings: TLJHSettings, tljh_config: dict[str, A
     c.JupyterHub.template_vars.update({"hubtypes_culler_service": hub_config.SERVICE_NAME})
 
 
-def apply_settings(
-    c: Any, settings: TLJHSettings, tljh_config: dict[str, Any] | None = None
-) -> type:
+def apply_settings(c: Any, settings: TLJHSettings, tljh_config: dict[str, Any]) -> type:
     """Set hubtypes up on TLJH's config ``c``; returns the spawner class it set.
 
     Raises ValueError (before changing anything) if ``c``'s spawner is not TLJH's."""
@@ -220,7 +218,7 @@ def apply_settings(
         c.Authenticator.post_auth_hook = hub_config.post_auth_hook(previous)
         c.JupyterHub.template_vars.update({"hubtypes_workshop_service": hub_config.SERVICE_NAME})
     if settings.culler:
-        replace_tljh_culler(c, settings, tljh_config or {})
+        replace_tljh_culler(c, settings, tljh_config)
     return spawner_class
 
 

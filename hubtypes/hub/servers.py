@@ -19,7 +19,7 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hubtypes.hub.client import HubAPI
 from hubtypes.records import running_servers
@@ -42,9 +42,7 @@ async def stop_servers_and_wait(
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"{name}'s servers did not stop in {timeout:.0f}s")
-        for server in running_servers(model):
-            if not (model.get("servers") or {}).get(server, {}).get("pending"):
-                await hub.stop_server(name, server)
+        await _ask_again(hub, name, model)
         await asyncio.sleep(delay)
         delay = min(delay * 1.5, 1.0)
 
@@ -93,13 +91,18 @@ async def stop_many_and_wait(
             left = ", ".join(sorted(waiting)[:5])
             raise TimeoutError(f"servers of {len(waiting)} users ({left}…) did not stop "
                                f"in {timeout:.0f}s")  # fmt: skip
-        for name in sorted(waiting):  # a stop the hub lost: ask again
-            model = active[name]
-            for server in running_servers(model):
-                if not (model.get("servers") or {}).get(server, {}).get("pending"):
-                    await hub.stop_server(name, server)
+        for name in sorted(waiting):
+            await _ask_again(hub, name, active[name])
         await asyncio.sleep(delay)
         delay = min(delay * 1.5, 1.0)
+
+
+async def _ask_again(hub: HubAPI, name: str, model: dict[str, Any]) -> None:
+    """Stop again each server of ``model`` that runs and is not stopping: a stop the hub
+    lost (e.g. across a restart)."""
+    for server in running_servers(model):
+        if not (model.get("servers") or {}).get(server, {}).get("pending"):
+            await hub.stop_server(name, server)
 
 
 T = TypeVar("T")

@@ -91,8 +91,7 @@ def why_list(
     """
     if listing is None:
         return "no clean listing to go by"
-    bound = listing.at + timedelta(seconds=shortest_time(config, kinds))
-    if now >= bound:
+    if now >= next_listing_by(listing, config, kinds):
         return "servers started since the last listing may be due"
     for u in listing.users:
         res = resolutions.get(u.name)

@@ -58,6 +58,8 @@ class QuietSweeps:
         if not self.enabled or self.listing is None:
             return False
         now = self.clock()
+        if now >= next_listing_by(self.listing, self.config, self.kinds):
+            return False  # a listing is due anyway: no need to read the database first
         try:
             resolutions = await self.resolve([u.name for u in self.listing.users], now)
         except Exception as e:  # hubtypes' database: the sweep finds out and says so
