@@ -58,6 +58,14 @@ EXCUSED = {
         )
     },
 }
+# Either outcome is right: the test stops a server 0.1 s into its spawn and expects the
+# stop to be slow (202), which holds once the spawner's process runs. The mixin first reads
+# hubtypes' database and prepares the home (on a fresh database, after its migrations; on a
+# loaded machine, a while), and a stop before the process exists is complete at once (204,
+# JupyterHub's `User.stop` polls, sees nothing running and does not call `stop`).
+EITHER = {
+    "test_api::test_start_stop_race": "a stop during the mixin's preparation is immediate",
+}
 # not run: it fails the same way with the stock spawner when the tests run as root (CI
 # does), because it starts jupyterhub-singleuser without --allow-root and waits 30 s
 NOT_RUN = ["test_spawner.py::test_single_user_spawner"] if os.geteuid() == 0 else []
@@ -108,7 +116,8 @@ def test_jupyterhubs_own_spawner_tests_pass_with_hubtypes_spawners(tmp_path: Pat
     passed = sum(1 for o in outcomes.values() if o == "passed")
     print(f"JupyterHub's spawner tests with hubtypes: {passed} passed, {len(failed)} failed")
     assert passed >= 70, outcomes  # 93 of these tests on 5.5.1, 110 on 6.1.1
-    unexpected = sorted(failed - set(EXCUSED))
+    print(f"either outcome accepted: { {t: outcomes.get(t) for t in EITHER} }")
+    unexpected = sorted(failed - set(EXCUSED) - set(EITHER))
     assert unexpected == [], f"failures not excused: {unexpected}"
     fixed = sorted(t for t in EXCUSED if outcomes.get(t) == "passed")
     assert fixed == [], f"excused but passing now, drop them from EXCUSED: {fixed}"
