@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -60,10 +60,18 @@ class SweepReport:
         data = asdict(self)
         data["started"] = self.started.isoformat()
         due = sorted(self.due, key=lambda d: (d.due_in is None, d.due_in or 0))
-        data["due"] = [asdict(d) for d in due[:due_limit]]
+        # when, not only how long after this sweep: later sweeps may skip the listing, and a
+        # reader of the status then needs the time itself
+        data["due"] = [
+            {**asdict(d), "due_at": _at(self.started, d.due_in)} for d in due[:due_limit]
+        ]
         counts: Counter[str] = Counter(f"{a.kind}:{a.action}:{a.reason}" for a in self.actions)
         data["counts"] = dict(sorted(counts.items()))
         return data
+
+
+def _at(started: datetime, due_in: float | None) -> str | None:
+    return None if due_in is None else (started + timedelta(seconds=due_in)).isoformat()
 
 
 def _td(seconds: float) -> str:

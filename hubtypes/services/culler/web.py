@@ -8,6 +8,7 @@ cookie: hub admins, or tokens holding ``admin:users``; ``/metrics`` also accepts
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
@@ -77,6 +78,11 @@ class StatusPage(_Base):
         )
         template = self.settings["jinja"].get_template("status.html")
         s = self.status()
+        now = self.sweeper.clock()
+        for d in (s["last_sweep"] or {}).get("due", []):
+            # the time left now, which is less than at the sweep that found it
+            at = d["due_at"] and datetime.fromisoformat(d["due_at"])
+            d["left"] = None if not at else max(0.0, (at - now).total_seconds())
         self.set_header("Cache-Control", "no-store")
         self.finish(
             template.render(
@@ -85,8 +91,21 @@ class StatusPage(_Base):
                 policies=s["policies"],
                 usage=s["usage"],
                 skipped=s["skipped_since"],
+                duration=duration,
             )
         )
+
+
+def duration(seconds: float) -> str:
+    """``20 s``, ``45 min``, ``6 h``, ``1 d 12 h``: how a person reads a policy's times."""
+    s = int(round(seconds))
+    if s < 120:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min" + (f" {s % 60} s" if s % 60 else "")
+    if s < 2 * 86400:
+        return f"{s // 3600} h" + (f" {s % 3600 // 60} min" if s % 3600 // 60 else "")
+    return f"{s // 86400} d" + (f" {s % 86400 // 3600} h" if s % 86400 // 3600 else "")
 
 
 class Metrics(_Base):
