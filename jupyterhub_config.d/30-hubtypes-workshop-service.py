@@ -105,10 +105,15 @@ def _hubtypes_workshop_service(c):
     c.WorkshopAuthenticator.post_auth_hook = hub_config.post_auth_hook(operators_hook)
 
     # Hub admins and instructors land on the workshop pages after login, not on a server
-    # they did not ask for; participants keep the hub's default. A default_url set before
-    # this file (or after it) is the operator's choice and wins.
-    if "default_url" not in c.JupyterHub:
-        c.JupyterHub.default_url = hub_config.landing_url(name)
+    # they did not ask for; participants keep the hub's default. A c.JupyterHub.default_url
+    # of the operator's, set before this file or after it, wins for everyone. It is not
+    # overwritten: under load_subconfig this file's `c` is a fresh Config merged over the
+    # operator's (traitlets' PyFileConfigLoader.load_subconfig), so a check here could not
+    # see one set before. The landing goes in the hub's tornado settings instead, which
+    # handlers read `default_url` from (jupyterhub/handlers/base.py), and it reads the
+    # operator's from the hub's config at each request. `.update` merges into settings of
+    # the operator's under every loader.
+    c.JupyterHub.tornado_settings.update({"default_url": hub_config.landing_url(name)})
 
     # the admin page's Workshops panel (share/hubtypes/templates/admin.html); the login
     # snippet put the same folder on the template path already

@@ -84,7 +84,8 @@ def one_login(url: str, username: str, password: str) -> float:
         )
         elapsed = time.perf_counter() - start
     if r.status_code != 302 or not r.headers["Location"].endswith("/hub/home"):
-        raise RuntimeError(f"login of {username} failed: {r.status_code}")
+        where = r.headers.get("Location", "")
+        raise RuntimeError(f"login of {username} failed: {r.status_code} {where} {r.text[:300]}")
     return elapsed
 
 

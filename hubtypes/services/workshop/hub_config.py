@@ -106,9 +106,10 @@ def _is_hub_admin(handler: Any, authentication: dict) -> bool:
 
 
 def landing_url(service: str = SERVICE_NAME) -> Callable[[Any], str]:
-    """A ``c.JupyterHub.default_url`` callable: hub admins and instructors land on the
-    workshop service after login (and at ``/``); everyone else gets the hub's default
-    (an empty answer: their server, or the spawn page).
+    """The hub's ``default_url`` (in its tornado settings): hub admins and instructors land
+    on the workshop service after login (and at ``/``); everyone else gets the hub's default
+    (an empty answer: their server, or the spawn page). Where the operator set
+    ``c.JupyterHub.default_url``, that is everyone's.
 
     JupyterHub calls it with the request's handler (``BaseHandler.get_next_url`` and the
     root handler, 5.5.1 and 6.1.1 alike: jupyterhub/handlers/base.py, pages.py); after a
@@ -117,6 +118,9 @@ def landing_url(service: str = SERVICE_NAME) -> Callable[[Any], str]:
     """
 
     def default_url(handler: Any) -> str:
+        chosen = operators_default_url(handler)
+        if chosen is not None:  # the operator's choice, for everyone
+            return str(chosen(handler) if callable(chosen) else chosen)
         try:
             user = handler.current_user
         except (AttributeError, RuntimeError):  # not resolved for this request
@@ -129,6 +133,15 @@ def landing_url(service: str = SERVICE_NAME) -> Callable[[Any], str]:
         return ""
 
     return default_url
+
+
+def operators_default_url(handler: Any) -> Any:
+    """``c.JupyterHub.default_url`` as the operator set it (a string or a callable), or
+    None: the hub passes its whole config to handlers (``settings["config"]``)."""
+    config = getattr(handler, "settings", {}).get("config")
+    if not config or "JupyterHub" not in config or "default_url" not in config.JupyterHub:
+        return None
+    return config.JupyterHub.default_url
 
 
 def post_auth_hook(previous: Callable[..., Any] | None = None) -> Callable[..., Any]:
