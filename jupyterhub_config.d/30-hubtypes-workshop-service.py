@@ -110,9 +110,9 @@ def _hubtypes_workshop_service(c):
     # overwritten: under load_subconfig this file's `c` is a fresh Config merged over the
     # operator's (traitlets' PyFileConfigLoader.load_subconfig), so a check here could not
     # see one set before. The landing goes in the hub's tornado settings instead, which
-    # handlers read `default_url` from (jupyterhub/handlers/base.py), and it reads the
-    # operator's from the hub's config at each request. `.update` merges into settings of
-    # the operator's under every loader.
+    # handlers read `default_url` from (jupyterhub/handlers/base.py, 5.5.1 and 6.1.1),
+    # and it reads the operator's from the hub's config at each request. `.update`
+    # merges into settings of the operator's under every loader.
     c.JupyterHub.tornado_settings.update({"default_url": hub_config.landing_url(name)})
 
     # the admin page's Workshops panel (share/hubtypes/templates/admin.html); the login
