@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from hubtypes.access.names import GroupNames
 from hubtypes.records import AccountView
@@ -43,12 +44,19 @@ def group_changes(
     accounts: Iterable[AccountView],
     names: GroupNames,
     current: Mapping[str, Iterable[str]],
+    *,
+    settled_before: datetime | None = None,
 ) -> dict[str, GroupChange]:
     """Per hub group, what to change so it matches ``accounts``.
 
     ``current`` maps a group name to the members the hub is known to have (a group missing
     from it is taken as empty; with ``{}``, the result is everyone who belongs). Every
     workshop group that has an account gets an entry, possibly with nothing to add.
+
+    ``settled_before``: an account that logged in after it waits for a later pass. Its row
+    is written while the hub is still logging it in, and at a first login the hub user
+    comes just after; a name the hub does not have yet fails the whole request (400), and
+    each request costs the hub a read of the group's every member.
     """
     wanted: dict[str, set[str]] = {}
     workshop_of: dict[str, str] = {}
@@ -56,8 +64,12 @@ def group_changes(
         for group in _groups_of(account, names):
             workshop_of[group] = account.workshop.slug  # type: ignore[union-attr]
             wanted.setdefault(group, set())
-            if account.last_login_at is not None and not account.disabled:
-                wanted[group].add(account.username)
+            login = account.last_login_at
+            if login is None or account.disabled:
+                continue
+            if settled_before is not None and login > settled_before:
+                continue
+            wanted[group].add(account.username)
     return {
         group: GroupChange(
             workshop_of[group], tuple(sorted(wanted[group] - set(current.get(group, ()))))

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from hubtypes.db.queries.accounts import workshop_accounts
@@ -41,6 +42,10 @@ class GroupSync:
     ops: Operations
     interval: float = 2.0
     reconcile_interval: float = 60.0
+    # how long after a login its account is added: the hub creates the user in the same
+    # request, after the authenticator answered; in a 1,000-login burst, up to a second or
+    # two later (the 400s seen with no wait)
+    settle: float = 2.0
     known: dict[str, set[str]] = field(default_factory=dict)  # group -> members the hub has
     added: int = 0  # members added since start (for the log and tests)
     _last_reconcile: float | None = None
@@ -101,7 +106,9 @@ class GroupSync:
                     del self._absent[name]  # logged in again (or gone): try again
             skip = {n for n, (times, _) in self._absent.items() if times >= 2}
             accounts = [a for a in accounts if a.username not in skip]
-            changes = group_changes(accounts, self.ops.groups, self.known)
+            # logins of the last `settle` seconds wait a pass: their hub users may not exist
+            settled = self.ops.clock() - timedelta(seconds=self.settle)
+            changes = group_changes(accounts, self.ops.groups, self.known, settled_before=settled)
             done: dict[str, GroupChange] = {}
             for group, change in changes.items():
                 added: tuple[str, ...] = ()

@@ -73,3 +73,23 @@ def test_nobody_logged_in_means_nothing_to_add():
     changes = group_changes([account("bob", logged_in=False)], GroupNames(), {})
     assert changes == {"workshop-py": GroupChange("py", ())}
     assert group_changes([], GroupNames(), {"workshop-py": {"carol"}}) == {}
+
+
+@pytest.mark.parametrize(
+    ("logged_in_ago", "added"),
+    [
+        (None, True),  # no settle time asked: everyone who logged in
+        (timedelta(seconds=5), True),  # settled: the hub has made the user
+        (timedelta(seconds=2), True),  # exactly at the bound
+        (timedelta(seconds=1), False),  # just now: the hub may still be making it
+        (timedelta(0), False),
+    ],
+)
+def test_a_login_of_the_last_seconds_waits_a_pass(logged_in_ago, added):
+    settled = NOW - timedelta(seconds=2)
+    at = NOW - (logged_in_ago or timedelta(0))
+    ann = AccountView("ann", "participant", PY, last_login_at=at)
+    changes = group_changes(
+        [ann], GroupNames(), {}, settled_before=settled if logged_in_ago is not None else None
+    )
+    assert changes == {"workshop-py": GroupChange("py", ("ann",) if added else ())}
