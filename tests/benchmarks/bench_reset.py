@@ -8,9 +8,9 @@ The service's reset stops the doomed servers at once (the spawner mixin's ``now=
 their accounts are being reset) and paces deletions to the hub's answers; the
 one-at-a-time route stops each server gently, as the hub does for any stop. Also counts
 the hub's "Event loop was unresponsive" warnings during each. Prints one JSON line.
-Also where the machine's CPU went during each: the servers' own CPU (the hub's reaped
-children), the machine's busy time per second of wall (2.0: both cores were busy all
-along), and its I/O wait (``/proc/stat``): the hub's SQLite commits wait
+Also where the machine's CPU went during each: the CPU of everything but the hub (the
+servers shutting down, the service, the proxy), the machine's busy time per second of wall
+(2.0: both cores were busy all along), and its I/O wait (``/proc/stat``): the hub's SQLite commits wait
 for the disk inside its event loop, which is wall time and not CPU; run with
 ``TMPDIR=/dev/shm`` to put the hub's database (and the homes) on tmpfs and see the
 difference. ``--service-only`` skips the one-at-a-time route.
@@ -55,17 +55,13 @@ def setup(sh, slug: str, n: int, servers: int) -> list[str]:
 
 
 def snapshot(hub) -> dict[str, float]:
-    """CPU seconds so far: the hub's own; its reaped children's (the single-user servers
-    it started and has waited for, with their kernels); the whole machine's busy and
-    I/O-wait time summed over its CPUs (``/proc/<pid>/stat``, ``/proc/stat``)."""
+    """CPU seconds so far: the hub's own, and the whole machine's busy and I/O-wait time
+    summed over its CPUs (``/proc/<pid>/stat``, ``/proc/stat``)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    with open(f"/proc/{hub._process.pid}/stat") as f:
-        own = f.read().rsplit(")", 1)[1].split()
     with open("/proc/stat") as f:
         user, nice, system, idle, iowait, irq, softirq = map(int, f.readline().split()[1:8])
     return {
         "hub_cpu_s": hub_cpu_seconds(hub),
-        "servers_cpu_s": (int(own[13]) + int(own[14])) / ticks,
         "machine_busy_s": (user + nice + system + irq + softirq) / ticks,
         "machine_iowait_s": iowait / ticks,
     }
@@ -76,6 +72,8 @@ def measured(before: dict[str, float], hub, wall: float) -> dict[str, float]:
     out = {"wall_s": round(wall, 2)}
     out.update({k: round(after[k] - before[k], 2) for k in before})
     out["wall_over_cpu"] = round(wall / out["hub_cpu_s"], 2)
+    # everything else: the servers shutting down, the service, the proxy, this script
+    out["others_cpu_s"] = round(out["machine_busy_s"] - out["hub_cpu_s"], 2)
     # 2 cores busy all along would be 2.0: the machine, not the hub, was the limit
     out["machine_busy_per_wall_s"] = round(out["machine_busy_s"] / wall, 2)
     return out
