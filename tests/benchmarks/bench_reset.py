@@ -10,8 +10,8 @@ one-at-a-time route stops each server gently, as the hub does for any stop. Also
 the hub's "Event loop was unresponsive" warnings during each. Prints one JSON line.
 Also where the machine's CPU went during each: the CPU of everything but the hub (the
 servers shutting down, the service, the proxy), the machine's busy time per second of wall
-(2.0: both cores were busy all along), and its I/O wait (``/proc/stat``): the hub's SQLite commits wait
-for the disk inside its event loop, which is wall time and not CPU; run with
+(2.0: both cores were busy all along), and its I/O wait (``/proc/stat``): the hub's
+SQLite commits wait for the disk inside its event loop, which is wall time and not CPU; run with
 ``TMPDIR=/dev/shm`` to put the hub's database (and the homes) on tmpfs and see the
 difference. ``--service-only`` skips the one-at-a-time route.
 Run: python tests/benchmarks/bench_reset.py [N] [S] [--service-only]
