@@ -27,8 +27,9 @@ D = config_d_dir()
 SNIPPETS = [D / "10-hubtypes-workshop.py", D / "30-hubtypes-workshop-service.py"]
 
 
-def load(path: Path, snippets: str) -> str:
-    return "\n".join(snippets.format(file=str(f)) for f in SNIPPETS)
+def load(loader: str) -> str:
+    """Both snippets, each loaded with ``loader`` (a line with ``{file}``)."""
+    return "\n".join(loader.format(file=str(f)) for f in SNIPPETS)
 
 
 SUBCONFIG = "load_subconfig({file!r})"
@@ -56,7 +57,7 @@ def lands(app: JupyterHub, *, admin: bool = False, groups: tuple[str, ...] = ())
 @pytest.mark.parametrize("loader", [SUBCONFIG, EXEC], ids=["load_subconfig", "z2jh-exec"])
 @pytest.mark.parametrize("where", ["before", "after", "unset"])
 def test_the_operators_default_url_wins_wherever_it_is_set(tmp_path, loader, where):
-    snippets = load(tmp_path, loader)
+    snippets = load(loader)
     text = {
         "before": f"{OPERATOR}\n{snippets}\n",
         "after": f"{snippets}\n{OPERATOR}\n",
@@ -76,7 +77,7 @@ def test_the_operators_default_url_wins_wherever_it_is_set(tmp_path, loader, whe
 
 
 def test_an_operators_callable_default_url_is_called(tmp_path):
-    snippets = load(tmp_path, SUBCONFIG)
+    snippets = load(SUBCONFIG)
     app = hub_with(
         tmp_path,
         "c.JupyterHub.default_url = lambda handler: '/hub/custom/' + handler.base_url\n" + snippets,
