@@ -275,10 +275,20 @@ def stop_requests(log: str) -> list[tuple[float, float]]:
 async def _execute(url: str, token: str, code: str) -> None:
     """Send ``code`` to a kernel over its websocket (jupyter-server's JSON protocol)."""
     from tornado.httpclient import HTTPRequest
+    from tornado.iostream import StreamClosedError
     from tornado.websocket import websocket_connect
 
     request = HTTPRequest(url, headers={"Authorization": f"token {token}"})
-    ws = await websocket_connect(request)
+    for attempt in range(3):
+        # a loaded CI machine once had the upgrade answered with something not HTTP
+        # ("Malformed HTTP message ... Error parsing response start line"): ask again
+        try:
+            ws = await websocket_connect(request)
+            break
+        except StreamClosedError:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(1)
     session = uuid.uuid4().hex
     msg = {
         "header": {"msg_id": uuid.uuid4().hex, "username": "t", "session": session,
