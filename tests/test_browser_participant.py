@@ -5,8 +5,10 @@ The browser is in New York's time zone: the dates read in its own zone (the hub 
 UTC; ``<time datetime>`` is converted with ``Intl.DateTimeFormat``). The participant finds
 WORKSHOP-DATES.md in JupyterLab, downloads a folder with jupyter-archive's "Download as an
 Archive" (its ``/directories/`` endpoint of the real jupyter-server), is warned before the
-lock, and after it — JupyterLab's "Restart" opens ``/hub/spawn`` — lands on a page that
-says the access ended and when the files go. A refused login shows the dates too.
+lock, and after it JupyterLab itself goes (hubtypes' JupyterLab extension, hubtypes-lab) to
+the hub's page that says the access ended and when the files go, with no "Server
+unavailable" dialog; a server stopped for any other reason still gets JupyterLab's stock
+dialog. A refused login shows the dates too.
 
 Screenshots go to docs/_static/screenshots/ with HUBTYPES_SCREENSHOTS=docs (as in
 tests/services/workshop/test_browser_workshop.py), else to the test's own folder.
@@ -116,6 +118,21 @@ async def test_participant_dates_files_and_the_end(real_hub_factory, browser_pag
     with zipfile.ZipFile(io.BytesIO(Path(await download.path()).read_bytes())) as archive:
         assert archive.read("project/analysis.py") == b"print(42)\n"
 
+    # a server stopped for another reason (an admin, the culler): JupyterLab's stock
+    # dialog, now from hubtypes-lab, whose Restart would start it again
+    assert sh.hub.api("DELETE", f"/users/{ann}/server").status_code in (202, 204)
+    svchub.wait_for(lambda: not sh.hub.api("GET", f"/users/{ann}").json()["server"],
+                    what="the server to stop")  # fmt: skip
+    stock = page.locator(".jp-Dialog", has_text="Server unavailable or unreachable")
+    await stock.wait_for(timeout=120_000)
+    await page.screenshot(path=str(tmp_path / "server-stopped-stock-dialog.png"))
+    await stock.get_by_role("button", name="Dismiss").click()
+    assert sh.hub.api("POST", f"/users/{ann}/server").status_code in (201, 202)
+    svchub.wait_for(lambda: sh.hub.api("GET", f"/users/{ann}").json()["server"],
+                    what="the server to start again", timeout=90)  # fmt: skip
+    await page.reload()
+    await page.locator(".jp-DirListing-item", has_text="WORKSHOP-DATES.md").wait_for(timeout=90_000)
+
     # warned before the lock: 10 minutes left
     assert sh.call("PATCH", f"workshops/py/accounts/{ann}", json={"expires": "+10m"}).ok
     time.sleep(1.1)  # past auth_refresh_age: the next page re-reads the account
@@ -126,7 +143,7 @@ async def test_participant_dates_files_and_the_end(real_hub_factory, browser_pag
     await home.screenshot(path=str(shots / "participant-lock-warning.png"))
     await home.close()
 
-    # the lock stops the server; JupyterLab offers "Restart", which leads to the reason
+    # the lock stops the server; JupyterLab goes to the page that gives the reason
     assert sh.call("PATCH", f"workshops/py/accounts/{ann}", json={"expires": "+2s"}).ok
 
     def locked() -> bool:
@@ -137,12 +154,11 @@ async def test_participant_dates_files_and_the_end(real_hub_factory, browser_pag
     assert sh.call("POST", "lifecycle").status_code == 200
     svchub.wait_for(lambda: not sh.hub.api("GET", f"/users/{ann}").json()["server"],
                     what="the server to stop")  # fmt: skip
-    dialog = page.locator(".jp-Dialog", has_text="Server unavailable or unreachable")
-    await dialog.wait_for(timeout=120_000)
-    async with context.expect_page() as opened:
-        await dialog.get_by_role("button", name="Restart").click()
-    ended_page = await opened.value
-    await ended_page.wait_for_url("**/hub/login**")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))  # a browser alert: none either
+    await page.wait_for_url("**/hub/login**", timeout=120_000)
+    ended_page = page
+    assert not dialogs
     ended = ended_page.locator("#hubtypes-session-ended")
     text = await ended.inner_text()
     assert "Your workshop access has ended" in text and "ask your instructor" in text

@@ -16,9 +16,10 @@ server (``/user/NAME/api/kernels``...) reach the hub, whose ``@web.authenticated
 them to ``/hub/login``; fetch follows, gets this HTML page and JupyterLab says nothing, as if
 the server still ran. So a poll of a server's API that arrives here (not a navigation:
 ``Sec-Fetch-Mode``) after a lock gets 424, what the hub answers for a stopped server
-(``UserUrlHandler._fail_api_request``): JupyterLab then shows its "Server unavailable or
-unreachable" dialog, whose "Restart" opens ``/hub/spawn`` in a new tab: this page, saying
-why. (Replacing that dialog itself would take a JupyterLab extension, a JavaScript build.)
+(``UserUrlHandler._fail_api_request``), with a marker hubtypes' JupyterLab extension
+(``share/jupyter/labextensions/hubtypes-lab``) reads to send the tab to this page. Without
+that extension JupyterLab shows its "Server unavailable or unreachable" dialog, whose
+"Restart" opens ``/hub/spawn`` in a new tab: this page too, saying why.
 
 A refused login's dates travel on the ``HTTPError`` (``hubtypes_dates``): the hub renders a
 refusal on the login form through ``LoginHandler.render_template`` with the exception in the
@@ -105,7 +106,14 @@ class WorkshopLoginHandler(LoginHandler):
         if self._polled_by_a_stopped_server():
             self.set_status(424)  # what JupyterLab takes for "your server is not running"
             self.set_header("Content-Type", "application/json")
-            self.finish(json.dumps({"message": "Your workshop access has ended."}))
+            # "hubtypes" and "next": for hubtypes' JupyterLab extension (hubtypes-lab), which
+            # sends the tab to the login page, where this browser reads why
+            body = {
+                "message": "Your workshop access has ended.",
+                "hubtypes": "access-ended",
+                "next": self.hub.base_url + "login",
+            }
+            self.finish(json.dumps(body))
             return
         await super().get()
 

@@ -97,6 +97,14 @@ def test_dates_warning_lock_and_the_page_after_it(real_hub_factory, tmp_path):
     assert ended, r.text[:3000]
     assert "Your workshop access has ended" in ended.group(0)
     assert utc(deleted) in ended.group(0) and "ask your instructor" in ended.group(0)
+    # JupyterLab's poll of the stopped server (a fetch, not a navigation) gets the hub's 424
+    # for a stopped server, marked for hubtypes' JupyterLab extension, which then sends the
+    # tab to the login page (share/jupyter/labextensions/hubtypes-lab/static/remoteEntry.js)
+    poll = s.get(sh.hub.url + f"user/{ann}/api/status", headers={"Sec-Fetch-Mode": "cors"},
+                 timeout=30)  # fmt: skip
+    assert poll.status_code == 424, (poll.status_code, poll.text[:1000])
+    assert poll.json() == {"message": "Your workshop access has ended.",
+                           "hubtypes": "access-ended", "next": "/hub/login"}  # fmt: skip
     # a browser that never had the session sees a plain login page
     with requests.Session() as other:
         plain = other.get(sh.hub.url + "hub/login", timeout=30)
