@@ -30,7 +30,7 @@ from hubtypes.clock import Clock, utcnow
 from hubtypes.db.engine import DatabaseError
 from hubtypes.records import AccountView
 from hubtypes.spawner.grants import grant_account, owns_home
-from hubtypes.spawner.stopping import stop_arguments
+from hubtypes.spawner.stopping import remove_ephemeral_home, stop_arguments
 from hubtypes.spawner.storage import named_backend
 from hubtypes.spawner.storage.archiving import HubTypesArchiving
 from hubtypes.spawner.storage.base import StorageBackend
@@ -46,7 +46,15 @@ from hubtypes.storage.hub_types import (
     resolve,
     spawn_environment,
 )
-from hubtypes.storage.mounts import Layout, Mount, plan_mounts, progress_messages, server_root
+from hubtypes.storage.mounts import (
+    Layout,
+    Mount,
+    own_home,
+    plan_mounts,
+    progress_messages,
+    server_root,
+    upgraded_state,
+)
 
 DATABASE_UNAVAILABLE = "The hub's workshop database is unavailable; try again shortly."
 
@@ -78,7 +86,8 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         help="""Per-hub-type changes to the built-in storage policies, e.g.
         ``{"community": {"on_delete": "archive"}, "workshop": {"shared": False}}``.
         Fields: ``materials`` and ``shared`` (bool: mount the workshop folders),
-        ``on_stop`` (keep/delete), ``on_delete`` (keep/archive/delete, applied when
+        ``on_stop`` (keep/delete; not delete for workshop; a home deleted on stop is one per
+        server, ``{type}/{user}/{server}``), ``on_delete`` (keep/archive/delete, applied when
         the hub deletes the user or named server), ``environment`` (dict of extra
         variables). Defaults: community keeps everything; workshop mounts materials
         and shared and archives then deletes the home on deletion; binder deletes
@@ -329,7 +338,13 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         super().load_state(state)  # type: ignore[misc]
         stored = state.get("hubtypes")
         if isinstance(stored, dict):
-            self._hubtypes_stored = {str(k): str(v) for k, v in stored.items()}
+            # A binder state from before homes per server names `binder/{user}`: all the
+            # user's servers then shared it, and it holds the newer servers' homes. Deleting
+            # it (even only when it holds no other server's folder: an old sibling shares it
+            # without a trace) can take a running server's files; this server's own path
+            # never can. The old session's files stay there for an operator to remove.
+            stored = {str(k): str(v) for k, v in stored.items()}
+            self._hubtypes_stored = upgraded_state(stored, getattr(self, "name", "") or "")
 
     # clear_state (called on stop) is deliberately not overridden: the location of
     # the storage is not running-server state, and delete_forever needs it later.
@@ -358,27 +373,16 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         stop = super().stop  # type: ignore[misc]
         args, kwargs = await stop_arguments(self, stop, args, kwargs)
         result = await maybe_future(stop(*args, **kwargs))
-        stored = self._hubtypes_stored
-        try:
-            if stored:
-                policy = self._policies()[HubType(stored["type"])]
-                if policy.on_stop == StorageAction.delete:
-                    await self.hubtypes_backend().remove_home(self, stored, StorageAction.delete)
-        except Exception:
-            # the server has stopped; a home that could not go now is retried at deletion
-            self.log.exception(
-                "hubtypes: %s's server stopped, but its ephemeral home %s was not removed",
-                self.user.name,  # type: ignore[attr-defined]
-                stored.get("home"),
-            )
+        await remove_ephemeral_home(self, self._hubtypes_stored)
         return result
 
     async def delete_forever(self) -> None:
         stored = await self._stored_home()
         action = self._policies()[HubType(stored["type"])].on_delete
         name = self.name  # type: ignore[attr-defined]
-        if name and stored["type"] != HubType.binder.value and not owns_home(stored, name):
-            # named servers share the user's home; only deleting the user removes it
+        if name and not owns_home(stored, name) and stored["home"] != own_home(stored, name):
+            # named servers share the user's home (unless it is one per server, as binder's);
+            # only deleting the user removes it
             action = StorageAction.keep
         self.log.info(
             "hubtypes: %s storage of %s on deletion: %s",

@@ -11,6 +11,10 @@ kubespawner/spawner.py ``KubeSpawner.stop``: grace period 0).
 
 Which servers: those of an account a running reset has disabled, read from hubtypes'
 database (:func:`hubtypes.db.queries.accounts.being_deleted`), never from the hub's groups.
+
+Once stopped, a server whose policy deletes its home on stop loses that home, and only if
+it is the server's own (:func:`hubtypes.storage.mounts.own_home`): never a home another
+server of the same user is using.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from typing import Any
+
+from hubtypes.storage.hub_types import HubType, StorageAction
+from hubtypes.storage.mounts import own_home
 
 
 def takes_now(stop: Callable[..., Any]) -> bool:
@@ -62,4 +69,31 @@ async def stop_arguments(
     return args, {**kwargs, "now": True}
 
 
-__all__ = ["being_deleted", "stop_arguments", "takes_now"]
+async def remove_ephemeral_home(spawner: Any, stored: dict[str, str]) -> None:
+    """After the wrapped spawner's stop: delete the server's home if its policy deletes
+    homes on stop and the home is this server's own. Never raises: the server has stopped."""
+    name = getattr(spawner, "name", "") or ""
+    try:
+        if not stored or spawner._policies()[HubType(stored["type"])].on_stop != (
+            StorageAction.delete
+        ):
+            return
+        if stored["home"] != own_home(stored, name):
+            # a home shared by the user's servers (a state written while the policy kept
+            # homes, before an operator's on_stop: delete): another server may be using it
+            spawner.log.warning(
+                f"hubtypes: {spawner.user.name}'s server {name!r} stopped; its home "
+                f"{stored['home']} is not its own, so it is kept (it goes when the user does)"
+            )
+            return
+        await spawner.hubtypes_backend().remove_home(spawner, stored, StorageAction.delete)
+    except Exception:
+        # the server has stopped; a home that could not go now is retried at deletion
+        spawner.log.exception(
+            "hubtypes: %s's server stopped, but its ephemeral home %s was not removed",
+            spawner.user.name,
+            stored.get("home"),
+        )
+
+
+__all__ = ["being_deleted", "remove_ephemeral_home", "stop_arguments", "takes_now"]

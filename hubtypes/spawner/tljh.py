@@ -15,8 +15,9 @@ step between the two; its method resolution order is::
 
 TLJH's layout:
 
-* workshop and binder homes are ``{storage_root}/workshops/{ws}/{user}`` and
-  ``{storage_root}/binder/{user}``, owned by ``jupyter-<name>``; ``HOME``, the notebook
+* workshop homes are ``{storage_root}/workshops/{ws}/{user}``, and binder homes one per
+  server, ``{storage_root}/binder/{user}/{server}`` (the default server's ``_default``),
+  owned by ``jupyter-<name>``; ``HOME``, the notebook
   directory and systemd's working directory (``user_workingdir``) all point there, and the
   workshop groups (see :mod:`hubtypes.spawner.storage.local`) hold the system users;
 * community homes stay TLJH's own ``/home/jupyter-<name>``: switching hubtypes on for an

@@ -39,7 +39,7 @@ class HubTypePolicy:
     hub_type: HubType
     materials: bool  # mount the workshop's materials folder
     shared: bool  # mount the workshop's shared folder
-    on_stop: StorageAction  # keep or delete (binder homes live one session)
+    on_stop: StorageAction  # keep or delete (binder homes live one session; never workshop)
     on_delete: StorageAction  # when the hub deletes the user or named server
     environment: Mapping[str, str] = field(default_factory=dict)
 
@@ -94,6 +94,13 @@ def apply_overrides(
                 changes[key] = bool(value)
         if changes.get("on_stop") == StorageAction.archive:
             raise ValueError(f"{type_name}.on_stop cannot be 'archive' (keep or delete)")
+        if hub_type == HubType.workshop and changes.get("on_stop") == StorageAction.delete:
+            # a home deleted on stop is one per server (storage.mounts.home_per_server); a
+            # workshop's must sit beside its _materials and _shared, and last the workshop
+            raise ValueError(
+                "workshop.on_stop cannot be 'delete': workshop homes last the workshop "
+                "(a reset removes them); use the binder type for homes that go at each stop"
+            )
         result[hub_type] = replace(result[hub_type], **changes)
     return result
 

@@ -6,6 +6,8 @@ The layout under the storage root::
 
     community/{user}              a community member's home
     binder/{user}/{server}        a binder visitor's home per server (gone when it stops)
+    community/{user}/{server}     a home per server, when an operator's ``on_stop: delete``
+                                  makes community homes go when the server stops
     workshops/{ws}/{user}         a workshop participant's or instructor's home
     workshops/{ws}/_materials     read-only for participants, writable for instructors
     workshops/{ws}/_shared        read-write for everyone in the workshop
@@ -18,6 +20,7 @@ home, and a workshop reset is one subtree: ``workshops/{ws}``.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
@@ -25,7 +28,7 @@ from hubtypes.storage.slugs import check_relative, safe_slug
 
 MATERIALS = "_materials"
 SHARED = "_shared"
-DEFAULT_SERVER_DIR = "_default"  # a binder user's default server (safe_slug never starts with _)
+DEFAULT_SERVER_DIR = "_default"  # the default server's own home (safe_slug never starts with _)
 
 
 @dataclass(frozen=True)
@@ -56,19 +59,70 @@ def workshop_subpath(workshop_dir: str) -> str:
     return check_relative(f"workshops/{workshop_dir}")
 
 
+def server_dir(server_name: str) -> str:
+    """The folder of one server inside a home per server: its slug, ``_default`` for the
+    default server."""
+    return safe_slug(server_name) if server_name else DEFAULT_SERVER_DIR
+
+
+def home_per_server(res: Resolution) -> bool:
+    """Whether each of the user's servers gets a home of its own.
+
+    A binder home, and every home deleted when its server stops (``on_stop: delete``, an
+    operator's override included): a deletion at one server's stop then never touches a
+    folder another server of the same user is using. Homes that persist stay one per user.
+    """
+    return res.hub_type == HubType.binder or res.policy.on_stop == StorageAction.delete
+
+
+def _user_home(hub_type: str, workshop_dir: str, user_dir: str) -> str:
+    if hub_type == HubType.workshop.value:
+        return f"{workshop_subpath(workshop_dir)}/{user_dir}"
+    return f"{hub_type}/{user_dir}"
+
+
 def home_subpath(res: Resolution, server_name: str = "") -> str:
     """The home of one of the user's servers, relative to the storage root.
 
-    Community and workshop servers of one user share one home. A binder home lives one
-    session, so each binder server gets its own (``binder/{user}/{server}``, the default
-    server ``_default``): stopping one never deletes the files another is using.
+    One per user (``community/{user}``, ``workshops/{ws}/{user}``), shared by the user's
+    servers, unless :func:`home_per_server`: then ``{that}/{server}`` (``binder/{user}/{server}``,
+    the default server ``_default``), so stopping one never deletes another's files.
     """
-    if res.hub_type == HubType.workshop:
-        return check_relative(f"{workshop_subpath(res.workshop_dir)}/{res.user_dir}")
-    if res.hub_type == HubType.binder:
-        server_dir = safe_slug(server_name) if server_name else DEFAULT_SERVER_DIR
-        return check_relative(f"binder/{res.user_dir}/{server_dir}")
-    return check_relative(f"{res.hub_type.value}/{res.user_dir}")
+    home = _user_home(res.hub_type.value, res.workshop_dir, res.user_dir)
+    if home_per_server(res):
+        home = f"{home}/{server_dir(server_name)}"
+    return check_relative(home)
+
+
+def own_home(stored: Mapping[str, str], server_name: str) -> str | None:
+    """The home that is ``server_name``'s alone, from a stored ``hubtypes`` state
+    (``{"type", "home", "workshop", "user"}``): ``{user's home}/{server}``, or None when
+    the state cannot name one. Only this path may go when that one server stops."""
+    try:
+        base = _user_home(stored["type"], stored.get("workshop", ""), stored["user"])
+        return check_relative(f"{base}/{server_dir(server_name)}")
+    except (KeyError, ValueError):
+        return None
+
+
+def upgraded_state(stored: Mapping[str, str], server_name: str) -> dict[str, str]:
+    """A stored ``hubtypes`` state as this version writes it, for ``server_name``.
+
+    Before homes per binder server, every binder server of a user ran in one
+    ``binder/{user}``. Such a state names this server's own home instead (see the caller
+    for why); every other state is returned as it is.
+    """
+    result = dict(stored)
+    user = result.get("user", "")
+    if (
+        user
+        and result.get("type") == HubType.binder.value
+        and result.get("home") == f"binder/{user}"
+    ):
+        home = own_home(result, server_name)
+        if home is not None:
+            result["home"] = home
+    return result
 
 
 def server_root(notebook_dir: str, home: str) -> str:
@@ -130,7 +184,7 @@ def progress_messages(res: Resolution, mounts: tuple[Mount, ...]) -> list[tuple[
     ws = res.workshop
     if res.hub_type == HubType.workshop and ws is not None:
         home = f"Preparing your home for workshop {ws.title or ws.slug}"
-    elif res.hub_type == HubType.binder:
+    elif mounts and mounts[0].ephemeral:
         home = "Preparing a temporary home (it is deleted when your server stops)"
     else:
         home = "Preparing your home"
@@ -150,7 +204,11 @@ __all__ = [
     "SHARED",
     "Layout",
     "Mount",
+    "home_per_server",
     "home_subpath",
+    "own_home",
     "plan_mounts",
+    "server_dir",
     "server_root",
+    "upgraded_state",
 ]

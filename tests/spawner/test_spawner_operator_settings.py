@@ -79,11 +79,22 @@ def test_notebook_dir_is_kept_and_resolved_inside_the_home(
 
 
 @pytest.mark.hub
+@pytest.mark.parametrize(
+    "extra, kind",
+    [
+        ("c.HubTypeSpawnerMixin.default_hub_type = 'binder'", "binder"),
+        # an operator's override makes community homes go at each stop: one per server too
+        (
+            "c.HubTypeSpawnerMixin.policy_overrides = {'community': {'on_stop': 'delete'}}",
+            "community",
+        ),
+    ],
+    ids=["binder", "community-on-stop-delete"],
+)
 def test_binder_named_servers_have_their_own_homes(
-    real_hub_factory: HubFactory, tmp_path: Path
+    real_hub_factory: HubFactory, tmp_path: Path, extra: str, kind: str
 ) -> None:
     store = tmp_path / "store"
-    extra = "c.HubTypeSpawnerMixin.default_hub_type = 'binder'"
     hub = real_hub_factory(hub_config(store, f"sqlite:///{tmp_path}/h.sqlite", extra))
     hub.api("POST", "/users/bea")
     start(hub, "bea")
@@ -93,17 +104,22 @@ def test_binder_named_servers_have_their_own_homes(
     body = {"type": "file", "format": "text", "content": "still needed"}
     url = contents(hub, token, "bea", "two") + "work.txt"
     assert requests.put(url, json=body, headers=auth, timeout=30).status_code == 201
-    assert (store / "binder/bea/two/work.txt").read_text() == "still needed"
+    assert (store / kind / "bea/two/work.txt").read_text() == "still needed"
     # stopping the default server deletes its own home, not the one "two" is using
+    assert (store / kind / "bea/_default").is_dir()
     assert hub.api("DELETE", "/users/bea/server").status_code in (202, 204)
     deadline = time.monotonic() + 30
-    while (store / "binder/bea/_default").exists() and time.monotonic() < deadline:
+    while (store / kind / "bea/_default").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not (store / "binder/bea/_default").exists()
-    assert (store / "binder/bea/two/work.txt").read_text() == "still needed"
+    assert not (store / kind / "bea/_default").exists()
+    assert (store / kind / "bea/two/work.txt").read_text() == "still needed"
     got = requests.get(url, headers=auth, timeout=30)
     assert got.status_code == 200 and got.json()["content"] == "still needed"
     assert hub.api("DELETE", "/users/bea/servers/two").status_code in (202, 204)
+    deadline = time.monotonic() + 30
+    while (store / kind / "bea/two").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not (store / kind / "bea/two").exists()
 
 
 @pytest.mark.hub
@@ -192,6 +208,11 @@ def test_the_server_still_stops_when_removing_the_home_fails(caplog) -> None:
         },  # fmt: skip
         {"pid": 0},  # a server started before hubtypes was installed
         {"pid": 0, "hubtypes": "garbage"},  # never trusted blindly
+        # binder, before homes per server (18f30e4): all the user's servers in binder/{user}
+        {
+            "pid": 0,
+            "hubtypes": {"type": "binder", "home": "binder/eve", "workshop": "", "user": "eve"},
+        },
     ],
 )
 def test_states_from_older_versions_load(state: dict[str, Any]) -> None:
@@ -199,9 +220,63 @@ def test_states_from_older_versions_load(state: dict[str, Any]) -> None:
     sp.load_state(state)
     out = sp.get_state()
     if isinstance(state.get("hubtypes"), dict):
-        assert out["hubtypes"] == state["hubtypes"]
+        expected = dict(state["hubtypes"])
+        if expected["home"] == "binder/eve":  # now names this (default) server's own home
+            expected["home"] = "binder/eve/_default"
+        assert out["hubtypes"] == expected
     else:
         assert "hubtypes" not in out
+
+
+OLD_BINDER_STATE = {"type": "binder", "home": "binder/eve", "workshop": "", "user": "eve"}
+
+
+def old_state_spawner(store: Path, server: str, overrides: dict[str, Any]) -> Spawner:
+    config = Config()
+    config.HubTypeSpawnerMixin.storage_root = str(store)
+    config.HubTypeSpawnerMixin.policy_overrides = overrides
+    sp = Spawner(config=config)
+    sp.name = server  # type: ignore[misc]
+    return sp
+
+
+@pytest.mark.parametrize("server", ["", "one"])
+def test_stopping_a_server_with_an_old_binder_state_keeps_its_siblings_homes(
+    tmp_path: Path, server: str
+) -> None:
+    """After an upgrade, a binder server started before homes per server stops: the real
+    local backend deletes nothing another server of the user is using."""
+    store = tmp_path / "store"
+    old_home, sibling = store / "binder/eve", store / "binder/eve/two"
+    sibling.mkdir(parents=True)
+    (sibling / "work.txt").write_text("still needed")  # a server started after the upgrade
+    (old_home / "old.txt").write_text("another old server's")  # old servers shared it
+    sp = old_state_spawner(store, server, {})
+    sp.load_state({"pid": 0, "hubtypes": dict(OLD_BINDER_STATE)})
+    own = store / "binder/eve" / (server or "_default")
+    if server:  # a new server of that name once ran in its own home: only it goes
+        own.mkdir()
+    asyncio.run(sp.stop())
+    assert sp.stopped
+    assert (sibling / "work.txt").read_text() == "still needed"
+    assert (old_home / "old.txt").read_text() == "another old server's"
+    assert not own.exists()
+
+
+def test_a_shared_home_is_kept_when_an_override_makes_homes_go_on_stop(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A state written while community homes persisted (one per user) names that home;
+    after the operator sets on_stop: delete, stopping a server keeps it."""
+    store = tmp_path / "store"
+    (store / "community/eve").mkdir(parents=True)
+    (store / "community/eve/thesis.txt").write_text("years of work")
+    sp = old_state_spawner(store, "two", {"community": {"on_stop": "delete"}})
+    sp.load_state({"pid": 0, "hubtypes": {"type": "community", "home": "community/eve",
+                                          "workshop": "", "user": "eve"}})  # fmt: skip
+    asyncio.run(sp.stop())
+    assert (store / "community/eve/thesis.txt").read_text() == "years of work"
+    assert "its home community/eve is not its own, so it is kept" in caplog.text
 
 
 @pytest.mark.parametrize(

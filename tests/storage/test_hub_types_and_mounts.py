@@ -17,7 +17,14 @@ from hubtypes.storage.hub_types import (
     resolve,
     spawn_environment,
 )
-from hubtypes.storage.mounts import Layout, plan_mounts, progress_messages
+from hubtypes.storage.mounts import (
+    Layout,
+    home_subpath,
+    own_home,
+    plan_mounts,
+    progress_messages,
+    upgraded_state,
+)
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 WS = WorkshopView(
@@ -109,6 +116,8 @@ def test_overrides_validated_and_applied():
         ({"binder": {"size": 1}}, "unknown policy field"),
         ({"binder": {"on_delete": "shred"}}, "keep, archive or delete"),
         ({"binder": {"on_stop": "archive"}}, "cannot be 'archive'"),
+        # a workshop home lasts the workshop (and sits beside its _materials and _shared)
+        ({"workshop": {"on_stop": "delete"}}, "workshop.on_stop cannot be 'delete'"),
     ]:
         with pytest.raises(ValueError, match=msg):
             apply_overrides(DEFAULT_POLICIES, bad)
@@ -162,3 +171,98 @@ def test_environment_and_messages():
     assert spawn_environment(res)["HUBTYPES_DELETE_AFTER"] == ""
     res, m = _mounts(None, default=B)
     assert "temporary home" in progress_messages(res, m)[0][1]
+
+
+COMMUNITY_EPHEMERAL = {"community": {"on_stop": "delete"}}
+BINDER_KEPT = {"binder": {"on_stop": "keep"}}
+
+
+@pytest.mark.parametrize(
+    "default, overrides, acct, server, expected, ephemeral",
+    [
+        # homes that persist: one per user, shared by all of the user's servers
+        (C, {}, None, "", "community/alice", False),
+        (C, {}, None, "two", "community/alice", False),
+        (C, {}, account(), "", "workshops/python-101/alice", False),
+        (C, {}, account(), "two", "workshops/python-101/alice", False),
+        # binder: one per server, the default server's is _default
+        (B, {}, None, "", "binder/alice/_default", True),
+        (B, {}, None, "two", "binder/alice/two", True),
+        (B, {}, None, "Two Words", "binder/alice/two-words--", True),
+        (B, BINDER_KEPT, None, "two", "binder/alice/two", False),  # persisting: as it was
+        # an operator's on_stop: delete makes community homes ephemeral: one per server, so
+        # stopping one server never deletes the home another server of the user is using
+        (C, COMMUNITY_EPHEMERAL, None, "", "community/alice/_default", True),
+        (C, COMMUNITY_EPHEMERAL, None, "two", "community/alice/two", True),
+        (W, COMMUNITY_EPHEMERAL, account("admin", ws=None), "", "community/alice/_default", True),
+        # ... and leaves the workshop users of that hub alone
+        (C, COMMUNITY_EPHEMERAL, account(), "two", "workshops/python-101/alice", False),
+    ],
+)
+def test_home_per_server_table(default, overrides, acct, server, expected, ephemeral):
+    config = ResolverConfig(default, policies=apply_overrides(DEFAULT_POLICIES, overrides))
+    res = resolve(config, "alice", acct, NOW)
+    home = plan_mounts(res, Layout(), server)[0]
+    assert home.subpath.startswith(expected) and home.ephemeral is ephemeral
+    assert home_subpath(res, server) == home.subpath
+    stored = {"type": res.hub_type.value, "home": home.subpath, "workshop": res.workshop_dir,
+              "user": res.user_dir}  # fmt: skip
+    # what stop() may delete: a home deleted on stop is always the server's own
+    assert (own_home(stored, server) == home.subpath) is (ephemeral or res.hub_type == B)
+
+
+def test_every_deleted_on_stop_home_is_its_servers_own():
+    # exhaustive over hub types x on_stop x servers: two servers of one user never share a
+    # home that either of them deletes when it stops
+    for hub_type in (C, B):
+        for on_stop in ("keep", "delete"):
+            policies = apply_overrides(DEFAULT_POLICIES, {hub_type.value: {"on_stop": on_stop}})
+            res = resolve(ResolverConfig(hub_type, policies=policies), "alice", None, NOW)
+            homes = {s: plan_mounts(res, Layout(), s)[0] for s in ("", "a", "b", "_default")}
+            for s, m in homes.items():
+                if m.ephemeral:
+                    others = [o.subpath for t, o in homes.items() if t != s]
+                    assert all(not o.startswith(m.subpath) for o in others), (hub_type, s)
+
+
+@pytest.mark.parametrize(
+    "stored, server, expected",
+    [
+        # binder, before homes per server: every server of the user ran in binder/{user}
+        ({"type": "binder", "home": "binder/bea", "workshop": "", "user": "bea"}, "",
+         "binder/bea/_default"),
+        ({"type": "binder", "home": "binder/bea", "workshop": "", "user": "bea"}, "two",
+         "binder/bea/two"),
+        # written by this version: unchanged
+        ({"type": "binder", "home": "binder/bea/two", "workshop": "", "user": "bea"}, "two",
+         "binder/bea/two"),
+        ({"type": "community", "home": "community/bea", "workshop": "", "user": "bea"}, "two",
+         "community/bea"),
+        ({"type": "workshop", "home": "workshops/py/bea", "workshop": "py", "user": "bea"}, "",
+         "workshops/py/bea"),
+        # malformed: never made into a path, never trusted blindly
+        ({"type": "binder", "home": "binder/"}, "", "binder/"),
+        ({"type": "binder", "home": "binder/..", "workshop": "", "user": ".."}, "", "binder/.."),
+    ],
+)  # fmt: skip
+def test_old_states_are_upgraded_to_the_servers_own_home(stored, server, expected):
+    assert upgraded_state(stored, server)["home"] == expected
+    assert {k: v for k, v in upgraded_state(stored, server).items() if k != "home"} == {
+        k: v for k, v in stored.items() if k != "home"
+    }
+
+
+def test_own_home_of_a_malformed_state_is_none():
+    assert own_home({"type": "binder"}, "") is None
+    assert own_home({"type": "binder", "user": "../x"}, "") is None
+    assert own_home({"type": "workshop", "workshop": "py", "user": "bea"}, "two") == (
+        "workshops/py/bea/two"
+    )
+
+
+def test_a_temporary_home_is_announced_as_such():
+    config = ResolverConfig(C, policies=apply_overrides(DEFAULT_POLICIES, COMMUNITY_EPHEMERAL))
+    res = resolve(config, "alice", None, NOW)
+    assert "temporary home" in progress_messages(res, plan_mounts(res))[0][1]
+    res = resolve(ResolverConfig(C), "alice", None, NOW)
+    assert progress_messages(res, plan_mounts(res))[0][1] == "Preparing your home"
