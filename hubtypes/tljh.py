@@ -44,6 +44,7 @@ from hubtypes.tljh_settings import (  # noqa: F401 (part of this module's API)
     install_prefix,
     load_tljh_config,
     parse_settings,
+    replaced_snippet,
 )
 
 try:
@@ -82,28 +83,75 @@ def _warnings(settings: TLJHSettings, tljh_config: dict[str, Any]) -> list[str]:
         )
     config_d = os.path.join(install_prefix(), "config", "jupyterhub_config.d")
     try:
-        snippets = sorted(n for n in os.listdir(config_d) if "hubtypes" in n and n.endswith(".py"))
+        names = sorted(n for n in os.listdir(config_d) if n.endswith(".py"))
     except OSError:
-        snippets = []
-    for name in snippets:
-        found.append(
-            f"hubtypes: {os.path.join(config_d, name)} is loaded after this plugin and "
-            "overrides it (a spawner snippet replaces TLJH's spawner and spawns fail); with "
-            "the TLJH plugin remove the hubtypes snippets from that folder"
-        )
+        names = []
+    for name in names:
+        instead = replaced_snippet(name)
+        if instead is not None:
+            found.append(
+                f"hubtypes: {os.path.join(config_d, name)} is loaded after this plugin and "
+                f"overrides it; with the TLJH plugin remove that file: {instead}"
+            )
     return found
 
 
-def workshop_service(settings: TLJHSettings) -> dict[str, Any]:
+def grants_args(c: Any) -> list[str]:
+    """``c.WorkshopGrants`` (how the hub's authenticator names people, e.g. set with
+    ``sudo tljh-config set auth.WorkshopGrants.identity_kind login``) as the workshop
+    service's options: the service is a process of its own, reading only its command line
+    and config file, as ``30-hubtypes-workshop-service.py`` forwards them."""
+    args = []
+    section = c.WorkshopGrants if "WorkshopGrants" in c else {}
+    for trait, value in sorted(section.items()):
+        if hasattr(value, "get_value"):  # a lazy .update() of the map
+            value = value.get_value({})
+        if isinstance(value, dict):  # one key=value per entry, as traitlets takes a Dict
+            args += [f"--WorkshopGrants.{trait}={k}={v}" for k, v in value.items()]
+        else:
+            args.append(f"--WorkshopGrants.{trait}={value}")
+    return args
+
+
+def operators_grants_authenticator(current: Any) -> bool:
+    """Whether ``current`` (``c.JupyterHub.authenticator_class``, e.g. TLJH's ``auth.type``)
+    is an authenticator with workshop grants: a class with :class:`WorkshopAccessMixin`, or
+    one of hubtypes' entry points whose class has it (``workshop-github``...)."""
+    from importlib.metadata import entry_points
+
+    from hubtypes.auth.access_mixin import WorkshopAccessMixin
+
+    if isinstance(current, type):
+        return issubclass(current, WorkshopAccessMixin)
+    if not isinstance(current, str):
+        return False
+    for ep in entry_points(group="jupyterhub.authenticators"):
+        if not ep.value.startswith("hubtypes."):
+            continue
+        if current.lower() not in (ep.name.lower(), ep.value.replace(":", ".").lower()):
+            continue
+        try:
+            cls = ep.load()
+        except ImportError:  # its extra is missing: the hub says which when it loads it
+            return ep.module == "hubtypes.auth.oauth"
+        return isinstance(cls, type) and issubclass(cls, WorkshopAccessMixin)
+    return False
+
+
+def workshop_service(settings: TLJHSettings, c: Any = None) -> dict[str, Any]:
     """The workshop service, run by TLJH's hub Python, as the drop-in
-    ``30-hubtypes-workshop-service.py`` registers it."""
+    ``30-hubtypes-workshop-service.py`` registers it, with ``c``'s ``WorkshopGrants``."""
     from hubtypes.services.workshop import hub_config
+
+    command = [sys.executable, "-m", "hubtypes.services.workshop"]
+    if c is not None:
+        command += grants_args(c)
 
     return {
         "name": hub_config.SERVICE_NAME,
         "display": True,
         "url": f"http://127.0.0.1:{settings.service_port}",
-        "command": [sys.executable, "-m", "hubtypes.services.workshop"],
+        "command": command,
         # in the environment, not on the command line: the hub logs service commands,
         # and a PostgreSQL URL holds a password
         "environment": {"HUBTYPES_DB_URL": settings.db_url},
@@ -194,7 +242,7 @@ def apply_settings(c: Any, settings: TLJHSettings, tljh_config: dict[str, Any]) 
             "UserCreatingSpawner (did another plugin replace it?); the TLJH plugin only "
             "wraps that one, so hubtypes is not applied and the hub runs as plain TLJH"
         ) from None
-    service = workshop_service(settings) if settings.service else None
+    service = workshop_service(settings, c) if settings.service else None
 
     c.JupyterHub.spawner_class = spawner_class
     c.HubTypeSpawnerMixin.default_hub_type = settings.type
@@ -203,9 +251,15 @@ def apply_settings(c: Any, settings: TLJHSettings, tljh_config: dict[str, Any]) 
     c.HubTypeSpawnerMixin.archive_root = settings.archive_root
     c.HubTypesDatabase.url = settings.db_url
     if settings.type == "workshop":
-        # instead of TLJH's auth.type; the authenticator's own defaults end sessions soon
-        # after an account locks (auth_refresh_age 60 s, strict where JupyterHub has it)
-        c.JupyterHub.authenticator_class = "workshop"
+        # instead of TLJH's auth.type, unless that is an OAuth login with workshop grants
+        # (auth.type workshop-github...), which stays; the workshop authenticator's own
+        # defaults end sessions soon after an account locks (auth_refresh_age 60 s, strict
+        # where JupyterHub has it)
+        current = (
+            c.JupyterHub.authenticator_class if "authenticator_class" in c.JupyterHub else None
+        )
+        if not operators_grants_authenticator(current):
+            c.JupyterHub.authenticator_class = "workshop"
         c.Authenticator.refresh_pre_spawn = True
     add_templates_to(c)
     if service is not None:

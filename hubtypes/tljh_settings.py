@@ -1,6 +1,7 @@
 """The TLJH plugin's settings: the ``hubtypes`` section of TLJH's ``config.yaml``, checked.
 
-Pure standard library. Each wrong key is a :class:`SettingError` naming the key and the
+Pure standard library (also: which of hubtypes' snippets the plugin replaces, for its warning).
+Each wrong key is a :class:`SettingError` naming the key and the
 ``sudo tljh-config ...`` command that fixes it; the hooks in :mod:`hubtypes.tljh` apply
 nothing when there is one.
 """
@@ -179,6 +180,31 @@ def parse_settings(tljh_config: dict[str, Any]) -> TLJHSettings | None:
         service_port=_port(section, "service_port", DEFAULT_SERVICE_PORT),
         culler=_bool(section, "culler", False),
     )
+
+
+# hubtypes' snippets whose job the plugin does itself (loaded after it, each would undo or
+# double it): the name's end, and what does it on TLJH. The others (the OAuth login,
+# 10-hubtypes-workshop-oauth.py, and the binder login, 50-hubtypes-binder-login.py) set only
+# the login, which the plugin leaves to TLJH: docs/tljh.md and docs/workshop-oauth.md have
+# operators copy them into TLJH's jupyterhub_config.d.
+REPLACED_SNIPPETS = {
+    "hubtypes-workshop.py": "`sudo tljh-config set hubtypes.type workshop` sets the "
+    "access-code login",
+    "hubtypes-spawner-": "the plugin wraps TLJH's spawner, which a spawner snippet replaces "
+    "(then spawns fail)",
+    "hubtypes-workshop-service.py": "`sudo tljh-config set hubtypes.service true` runs the "
+    "workshop service (a second one would clash with it)",
+    "hubtypes-culler.py": "`sudo tljh-config set hubtypes.culler true` runs hubtypes' "
+    "culler, with this hub's type, instead of TLJH's cull-idle",
+}
+
+
+def replaced_snippet(name: str) -> str | None:
+    """What does the job of the hubtypes snippet ``name`` on TLJH, if the plugin does it."""
+    for end, instead in REPLACED_SNIPPETS.items():
+        if end in name:
+            return instead
+    return None
 
 
 def load_tljh_config(path: str | None = None) -> dict[str, Any]:

@@ -5,6 +5,11 @@
 # (or c.HubTypesDatabase.url, where this file can see it). The service listens on
 # http://127.0.0.1:10101, on Kubernetes on all interfaces and routed as http://hub:10101
 # (the proxy is another pod); set $HUBTYPES_WORKSHOP_SERVICE_URL to change that.
+# c.WorkshopGrants.* (how the hub's authenticator names people) reach the service, a process
+# of its own, as --WorkshopGrants.<trait>=<value> options, where this file can see them:
+# set before it in the same namespace (Zero-to-JupyterHub's hub.config). Under
+# load_subconfig this file's `c` is a fresh config that cannot see them: put them in the
+# service's own config file (hubtypes_workshop_config.py in the hub's working directory).
 #
 # Works under every loader, which all provide `c` (the config to fill in): exec'd by
 # Zero-to-JupyterHub in its namespace (where `get_config` is the chart's get_config(key),
@@ -53,6 +58,16 @@ def _hubtypes_workshop_service(c):
         command.append("--ip=0.0.0.0")
     # the hub's API over loopback where the hub listens on all interfaces (Z2JH)
     command += loopback_hub_api(c)
+    # how the hub names people, for the grants the service checks (one key=value option
+    # per entry of a dict such as username_map, as traitlets takes a Dict on the command line)
+    grants = c.WorkshopGrants if "WorkshopGrants" in c else {}
+    for trait, value in sorted(grants.items()):
+        if hasattr(value, "get_value"):  # a lazy .update() of the map
+            value = value.get_value({})
+        if isinstance(value, dict):
+            command += [f"--WorkshopGrants.{trait}={k}={v}" for k, v in value.items()]
+        else:
+            command.append(f"--WorkshopGrants.{trait}={value}")
     # hubtypes' database, in the service's environment (see database_environment), and
     # for the authenticator in this hub process too
     environment = database_environment(c)

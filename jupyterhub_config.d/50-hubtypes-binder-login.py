@@ -1,5 +1,6 @@
 # hubtypes: a binder hub's login: anonymous visitors get a server with no account
-# (jupyterhub-tmpauthenticator: `pip install "hubtypes[binder]"`).
+# (jupyterhub-tmpauthenticator: hubtypes' `binder` extra,
+# `pip install 'hubtypes[binder] @ <hubtypes source or wheel>'`).
 #
 # Load with 20-hubtypes-spawner-binder.py (a home that lives one session) and
 # 40-hubtypes-culler.py (deletes a visitor once their servers are gone, stops servers past
@@ -36,7 +37,10 @@ def _hubtypes_binder_login(c):
     c.JupyterHub.authenticator_class = "tmp"
     if importlib.util.find_spec("tmpauthenticator") is None:
         # the hub then stops at start, rather than run with another login
-        complain(me, 'jupyterhub-tmpauthenticator is not installed: pip install "hubtypes[binder]"')
+        from hubtypes.spawner import INSTALL_HINT
+
+        hint = INSTALL_HINT.format(extra="binder")
+        complain(me, f"jupyterhub-tmpauthenticator is not installed: {hint}")
     # JupyterHub >= 5 lets nobody in without an allow rule; letting anyone in is the point
     c.TmpAuthenticator.allow_all = True
 

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from hubtypes._extras import INSTALL_HINT
 from hubtypes.cli.chp import CHP_INSTALL_HINT, find_configurable_http_proxy
 from hubtypes.cli.demo_hubs import TYPES, Ports, make_hub
 from hubtypes.cli.errors import CliError
@@ -159,12 +160,12 @@ def run_demo(args: argparse.Namespace) -> int:
     if hub_type == "binder":
         needs.append(("nbgitpuller", "links that pull a git repository will not work"))
         if importlib.util.find_spec("tmpauthenticator") is None:
-            raise CliError('a binder hub needs jupyterhub-tmpauthenticator: pip install '
-                           '"hubtypes[demo]"')  # fmt: skip
+            raise CliError("a binder hub needs jupyterhub-tmpauthenticator: "
+                           + INSTALL_HINT.format(extra="demo"))  # fmt: skip
     for module, without in needs:
         if importlib.util.find_spec(module) is None:
-            _say(f'warning: {module} is not installed, so {without}: pip install '
-                 '"hubtypes[demo]"', file=sys.stderr)  # fmt: skip
+            _say(f"warning: {module} is not installed, so {without}: "
+                 + INSTALL_HINT.format(extra="demo"), file=sys.stderr)  # fmt: skip
     state = Path(args.state_dir or default_state_dir(hub_type)).resolve()
     state.mkdir(parents=True, exist_ok=True)
     with state_lock(state, hub_type):

@@ -82,17 +82,40 @@ def test_jupyterhub_builds_and_help_all_lists_every_entry_point(python, tmp_path
         assert f"- {name}: hubtypes.spawner.entrypoints." in r.stdout
     assert "- workshop: hubtypes.auth.workshop.WorkshopAuthenticator" in r.stdout
     assert "--WorkshopAuthenticator.code_label" in r.stdout
+    # the OAuth classes (the `oauth` extra) are listed, and skipped as classes
+    assert not {"WorkshopGitHubOAuthenticator", "WorkshopGenericOAuthenticator"} & classes
+    for name in ("github", "generic", "cilogon", "google"):
+        assert f"- workshop-{name}: hubtypes.auth.oauth." in r.stdout
 
 
-@pytest.mark.parametrize(("spawner", "extra", "package"), [
-    ("hubtypes-kube", "kube", "kubespawner"),
-    ("hubtypes-docker", "docker", "dockerspawner"),
+def test_the_oauth_module_imports_and_names_the_extra_when_a_class_is_asked_for(python, tmp_path):
+    code = (
+        "import hubtypes.auth.oauth as oauth\n"
+        "from hubtypes.auth.access_mixin import WorkshopAccessMixin\n"
+        "assert oauth.WorkshopAccessMixin is WorkshopAccessMixin\n"
+        "from hubtypes.spawner import MissingDependency\n"
+        "try:\n"
+        "    oauth.WorkshopGitHubOAuthenticator\n"
+        "except MissingDependency as e:\n"
+        "    print(e)\n"
+    )
+    r = python.run(code, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "WorkshopGitHubOAuthenticator needs oauthenticator, which is not installed" in r.stdout
+    assert "its 'oauth' extra: pip install 'hubtypes[oauth] @ " in r.stdout
+
+
+@pytest.mark.parametrize(("trait", "spawner", "extra", "package"), [
+    ("spawner_class", "hubtypes-kube", "kube", "kubespawner"),
+    ("spawner_class", "hubtypes-docker", "docker", "dockerspawner"),
+    ("authenticator_class", "workshop-github", "oauth", "oauthenticator"),
+    ("authenticator_class", "workshop-google", "oauth", "oauthenticator"),
 ])  # fmt: skip
 def test_choosing_a_spawner_without_its_package_names_the_extra(
-    python, tmp_path, spawner, extra, package
+    python, tmp_path, trait, spawner, extra, package
 ):
     config = tmp_path / "jupyterhub_config.py"
-    config.write_text(f"c = get_config()  # noqa\nc.JupyterHub.spawner_class = {spawner!r}\n")
+    config.write_text(f"c = get_config()  # noqa\nc.JupyterHub.{trait} = {spawner!r}\n")
     r = python.run(MAIN, "-f", str(config), cwd=tmp_path)
     assert r.returncode != 0
     out = r.stdout + r.stderr

@@ -176,6 +176,53 @@ def test_the_api_over_loopback_keeps_the_base_url(tmp_path, monkeypatch):
     assert "--HubServiceApp.hub_api_url=http://127.0.0.1:8081/jh/hub/api" in service["command"]
 
 
+OAUTH = snippet("10-hubtypes-workshop-oauth")
+GRANTS = {"identity_kind": "login", "lowercase": False, "username_map": {"Old-Name": "new"}}
+GRANTS_ARGS = [
+    "--WorkshopGrants.identity_kind=login",
+    "--WorkshopGrants.lowercase=False",
+    "--WorkshopGrants.username_map=Old-Name=new",
+]
+
+
+def test_the_service_gets_the_hubs_grant_rules(tmp_path, monkeypatch):
+    """c.WorkshopGrants, set in the hub's config (hub.config here, as docs/workshop-oauth.md
+    has it), reaches the service, a process of its own, on its command line; the service
+    started with those options then refuses an email on a hub that names people by login."""
+    import asyncio
+
+    from hubtypes.errors import InputError
+    from hubtypes.services.workshop.app import WorkshopService
+    from hubtypes.services.workshop.authz import Identity
+    from hubtypes.services.workshop.hub_config import ADMIN_SCOPE
+
+    config = {"JupyterHub": {"authenticator_class": "workshop-github"}, "WorkshopGrants": GRANTS}
+    c = load_z2jh(tmp_path, monkeypatch, files=[OAUTH, SERVICE], values={"hub": {"config": config}})
+    (service,) = workshop_services(c)
+    assert service["command"][-3:] == GRANTS_ARGS, service["command"]
+    # without any, nothing is added
+    forget_claims()
+    bare = load_z2jh(tmp_path / "bare", monkeypatch, files=[OAUTH, SERVICE])
+    assert not any("WorkshopGrants" in a for a in workshop_services(bare)[0]["command"])
+
+    monkeypatch.chdir(tmp_path)  # no service config file here
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "test-token")
+    monkeypatch.setenv("HUBTYPES_DB_URL", f"sqlite:///{tmp_path / 'hubtypes.sqlite'}")
+    WorkshopService.clear_instance()
+    app = WorkshopService()
+    try:
+        app.initialize(service["command"][3:])
+        web_app, _ = app.build()
+        grants = web_app.settings["grants"]
+        assert grants.rules.username_map == (("old-name", "new"),) and not grants.rules.lowercase
+        admin = Identity("ops", scopes=frozenset({ADMIN_SCOPE}))
+        body = {"identities": ["ann@example.org"]}
+        with pytest.raises(InputError, match="is an email"):
+            asyncio.run(grants.add(admin, "py", body))
+    finally:
+        WorkshopService.clear_instance()
+
+
 # --- bad input ------------------------------------------------------------------------
 
 

@@ -65,6 +65,7 @@ from rows import add_workshop
 from traitlets.config import Config
 
 import hubtypes.tljh
+from hubtypes.spawner.dropin import forget_claims
 from hubtypes.spawner.tljh import TLJHSpawnerMixin, tljh_spawner_class
 from hubtypes.storage.slugs import group_name
 
@@ -359,6 +360,7 @@ def tljh_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TLJH_INSTALL_PREFIX", str(tmp_path / "tljh"))
 
     def load(tljh_yaml: dict[str, Any], snippets: dict[str, str] | None = None) -> Config:
+        forget_claims()  # a new hub process: no snippet loaded yet
         tljh_yaml = {"auth": {"type": "dummy"}, **tljh_yaml}
         path = write_tljh(tmp_path / "tljh", tljh_yaml, snippets)
         app = JupyterHub()
@@ -562,16 +564,109 @@ def test_another_plugins_spawner_is_left_alone(hub_log: Records) -> None:
     assert c.JupyterHub.authenticator_class == "dummy"
 
 
+def shipped(name: str) -> str:
+    return (REPO / "jupyterhub_config.d" / name).read_text()
+
+
 def test_warnings_cull_users_and_leftover_snippets(tljh_load, hub_log: Records) -> None:
-    snippet = (REPO / "jupyterhub_config.d" / "10-hubtypes-workshop.py").read_text()
+    replaced = [
+        "10-hubtypes-workshop.py",
+        "20-hubtypes-spawner-workshop.py",
+        "30-hubtypes-workshop-service.py",
+        "40-hubtypes-culler.py",
+    ]
     tljh_load(
         {"hubtypes": {"type": "workshop"}, "services": {"cull": {"users": True}}},
-        snippets={"10-hubtypes-workshop.py": snippet},
+        snippets={name: shipped(name) for name in replaced},
     )
     warnings = hub_log.at(logging.WARNING)
     assert any("services.cull.users false" in w for w in warnings), warnings
-    assert any("10-hubtypes-workshop.py is loaded after this plugin" in w for w in warnings)
-    assert hub_log.at(logging.ERROR) == []
+    for name, fix in zip(
+        replaced,
+        ["hubtypes.type workshop", "wraps TLJH's spawner", "hubtypes.service true",
+         "hubtypes.culler true"],
+        strict=True,
+    ):  # fmt: skip
+        (line,) = [w for w in warnings if f"{name} is loaded after this plugin" in w]
+        assert fix in line, line
+
+
+# the docs have operators copy these two into TLJH's jupyterhub_config.d: they set the login
+# only, which the plugin leaves to TLJH (docs/tljh.md, docs/workshop-oauth.md)
+GITHUB = {
+    "client_id": "id",
+    "client_secret": "secret",
+    "oauth_callback_url": "https://hub.example.org/hub/oauth_callback",
+}
+
+
+def test_binder_login_snippet_loads_without_a_warning(tljh_load, hub_log: Records) -> None:
+    name = "50-hubtypes-binder-login.py"
+    config = tljh_load({"hubtypes": {"type": "binder"}}, snippets={name: shipped(name)})
+    assert hub_log.at(logging.WARNING) == [] and hub_log.at(logging.ERROR) == []
+    assert config.JupyterHub.authenticator_class == "tmp"
+    assert config.TmpAuthenticator.allow_all is True
+    assert spawner_of(config).__name__ == "HubTypesUserCreatingSpawner"
+    assert config.HubTypeSpawnerMixin.default_hub_type == "binder"
+
+
+def test_oauth_recipe_of_the_docs(tljh_load, hub_log: Records) -> None:
+    """docs/workshop-oauth.md, The Littlest JupyterHub: every tljh-config setting of the
+    recipe, and 10-hubtypes-workshop-oauth.py copied into TLJH's jupyterhub_config.d."""
+    name = "10-hubtypes-workshop-oauth.py"
+    config = tljh_load(
+        {
+            "hubtypes": {"type": "community", "service": True},
+            "auth": {
+                "type": "workshop-github",
+                "GitHubOAuthenticator": GITHUB,
+                "WorkshopGrants": {"identity_kind": "login"},
+            },
+        },
+        snippets={name: shipped(name)},
+    )
+    assert hub_log.at(logging.WARNING) == [] and hub_log.at(logging.ERROR) == []
+    # the OAuth login with grants, TLJH's spawner wrapped, the workshop service
+    assert config.JupyterHub.authenticator_class == "workshop-github"
+    assert config.GitHubOAuthenticator.client_id == "id"
+    assert spawner_of(config).__name__ == "HubTypesUserCreatingSpawner"
+    assert config.HubTypeSpawnerMixin.default_hub_type == "community"
+    workshop = services(config)["workshop"]
+    assert workshop["command"] == [
+        sys.executable, "-m", "hubtypes.services.workshop", "--WorkshopGrants.identity_kind=login"
+    ]  # fmt: skip
+    roles = {r["name"] for r in resolved(config.JupyterHub.load_roles, [])}
+    assert {"hubtypes-workshop-service", "hubtypes-workshop-instructor"} <= roles
+    # what the snippet sets: guests' sessions end soon after the lock, workshop servers
+    assert config.Authenticator.auth_refresh_age == 60
+    assert config.JupyterHub.allow_named_servers is True
+    # without hubtypes.service the community hub has no workshop service
+    plain = tljh_load(
+        {"hubtypes": {"type": "community"}, "auth": {"type": "workshop-github"}},
+        snippets={name: shipped(name)},
+    )
+    assert "workshop" not in services(plain)
+
+
+OURS = ["workshop-github", "Workshop-Generic", "hubtypes.auth.oauth.WorkshopGoogleOAuthenticator"]
+
+
+@pytest.mark.parametrize("auth_type", OURS)
+def test_a_workshop_hub_keeps_the_operators_oauth_login_with_grants(tljh_load, auth_type) -> None:
+    config = tljh_load({"hubtypes": {"type": "workshop"}, "auth": {"type": auth_type}})
+    assert config.JupyterHub.authenticator_class == auth_type
+    assert config.Authenticator.refresh_pre_spawn is True
+    assert "workshop" in services(config)
+
+
+def test_a_workshop_hub_replaces_other_logins() -> None:
+    from hubtypes.auth.oauth import WorkshopGitHubOAuthenticator
+    from hubtypes.tljh import operators_grants_authenticator as keeps
+
+    assert keeps(WorkshopGitHubOAuthenticator) and keeps("workshop-cilogon")
+    for other in ("dummy", "github", "workshop", "firstuseauthenticator.FirstUseAuthenticator",
+                  None, JupyterHub):  # fmt: skip
+        assert not keeps(other), other
 
 
 def test_installer_hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
