@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hubtypes.access.names import SLUG_RULE, numbered_usernames, slug_problem, username_problem
-from hubtypes.errors import InputError
+from hubtypes.errors import Forbidden, InputError
 
 MAX_ACCOUNTS = 10_000
 ROLES = ("participant", "instructor", "admin")
@@ -207,8 +207,10 @@ def check_caps(
     """Whether a workshop's new dates are within what the person may set.
 
     Raises :class:`InputError` naming the field and the cap for an instructor who goes
-    past one. A value that does not get worse than ``before`` is never refused (an admin
-    may have set a long workshop). Returns True when an admin moves the purge date
+    past one: the length, the grace period, and where the window sits (the purge no later
+    than ``now`` + both caps, so a short window set in 2099 is refused too). A value that
+    does not get worse than ``before`` is never refused (an admin may have set a long
+    workshop). Returns True when an admin moves the purge date
     earlier than the notice allows: an admin action, which the caller audits as such.
     """
     moved_earlier = after.delete_after < before.delete_after
@@ -239,10 +241,42 @@ def check_caps(
             f"{_span(caps.max_grace)} grace period an instructor may set "
             "(c.WorkshopService.max_grace_days); ask an admin",
         )
+    if caps.max_length is not None and caps.max_grace is not None:
+        # the caps bound a window's length and grace, not where it sits: the purge may come
+        # no later than the longest workshop and grace starting now, or than it already was
+        reach = now + caps.max_length + caps.max_grace
+        if after.delete_after > max(before.delete_after, reach):
+            raise InputError(
+                "delete-after",
+                f"the purge would come on {after.delete_after:%Y-%m-%d}, later than "
+                f"{reach:%Y-%m-%d %H:%M} UTC: the longest workshop an instructor may set "
+                f"starting now ({_span(caps.max_length)}) and its grace period "
+                f"({_span(caps.max_grace)}; c.WorkshopService.max_workshop_days and "
+                "max_grace_days); move the dates nearer, or ask an admin",
+            )
     return False
 
 
-__all__ = ["InputError", "parse_when", "check_workshop", "check_caps", "Caps", "SLUG_RULE"]
+def check_instructor_role(caps: Caps, *, admin: bool) -> None:
+    """403 for a non-admin adding an instructor (an account or a grant) on a hub whose
+    operator leaves that to admins (``c.WorkshopService.instructors_may_add_instructors``)."""
+    if not admin and not caps.instructors_add_instructors:
+        raise Forbidden(
+            "only admins may add instructors on this hub "
+            "(c.WorkshopService.instructors_may_add_instructors)",
+            field="role",
+        )
+
+
+__all__ = [
+    "InputError",
+    "parse_when",
+    "check_workshop",
+    "check_caps",
+    "check_instructor_role",
+    "Caps",
+    "SLUG_RULE",
+]
 
 
 # --- fields of a request's JSON body ------------------------------------------

@@ -14,7 +14,7 @@ from hubtypes.clock import as_utc, to_db
 from hubtypes.db.models import Account, Grant, Workshop
 from hubtypes.db.queries.audit import audit
 from hubtypes.db.queries.views import WORKSHOP_COLUMNS, workshop_view
-from hubtypes.db.queries.workshops import require_workshop
+from hubtypes.db.queries.workshops import require_open_workshop, require_workshop
 from hubtypes.errors import NotFound
 
 _COLUMNS = (
@@ -102,8 +102,9 @@ def add_grants(
     role: str = "participant",
 ) -> tuple[list[str], list[str]]:
     """Grant workshop ``slug`` to ``identities`` (already checked) with ``role``;
-    (added, already there: those keep their grant as it is)."""
-    workshop = require_workshop(session, slug)
+    (added, already there: those keep their grant as it is). A workshop being reset or
+    purged takes none (409), as it takes no accounts."""
+    workshop = require_open_workshop(session, slug)
     names = [i.name for i in identities]
     present = set(granted_workshops(session, names))
     added = [n for n in names if n not in present]

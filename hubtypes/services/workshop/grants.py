@@ -38,13 +38,13 @@ from hubtypes.access.grants import (
 from hubtypes.db.queries import grants as queries
 from hubtypes.db.queries.audit import audit
 from hubtypes.db.queries.workshops import find_workshop
-from hubtypes.errors import Conflict, InputError
+from hubtypes.errors import Conflict, Forbidden, InputError
 from hubtypes.hub.client import HubAPIError, quote_name
-from hubtypes.inputs import check_expiry, parse_when
+from hubtypes.inputs import check_expiry, check_instructor_role, parse_when
 from hubtypes.lifecycle.grants import PurgeStep, grant_actions, lock_step, purge_step
 from hubtypes.records import running_servers
 from hubtypes.services.workshop.authz import Action, Identity
-from hubtypes.services.workshop.operations import Operations
+from hubtypes.services.workshop.operations import HUB_LOOKUPS_ONE_BY_ONE, Operations
 
 log = logging.getLogger("hubtypes.services.workshop")
 
@@ -113,18 +113,16 @@ class Grants:
     async def add(self, who: Identity, slug: str, body: Mapping[str, Any]) -> dict[str, Any]:
         await self.ops.authorize(who, Action.create_accounts, slug)
         now = self.ops.clock()
+        role = check_role(body.get("role"))
+        if role == "instructor":
+            check_instructor_role(self.ops.caps, admin=who.is_admin)
         raws = _identities(body)
         identities = check_identities(raws, self.rules)
         expires = parse_when(str(body["expires"]), "expires", now) if body.get("expires") else None
-        role = check_role(body.get("role"))
         names = [i.name for i in identities]
-        models = await self.ops.hub.map(self.ops.hub.user, names)
-        admins = []
-        for name, model in zip(names, models, strict=True):
-            if isinstance(model, BaseException):
-                raise model
-            if model is not None and model.get("admin"):
-                admins.append(name)
+        # a few asked one by one, more in one listing (as for accounts), never one per name
+        models = await self.ops.hub.users_named(names, one_by_one=HUB_LOOKUPS_ONE_BY_ONE)
+        admins = [name for name in names if (models.get(name) or {}).get("admin")]
 
         def write(session: Any) -> tuple[list[str], list[str]]:
             workshop = find_workshop(session, slug)
@@ -161,6 +159,9 @@ class Grants:
         self, who: Identity, slug: str, identity: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
         await self.ops.authorize(who, Action.update_account, slug)
+        if identity == who.name and not who.is_admin and "expires" in body:
+            # as for accounts: an instructor would otherwise undo an end an admin set on them
+            raise Forbidden(f"{who.name} may not change their own grant's expiry; ask a hub admin")
         now = self.ops.clock()
         if "expires" not in body and "role" not in body:
             raise InputError(
@@ -170,6 +171,8 @@ class Grants:
         if "expires" in body:
             expires = parse_when(str(body["expires"]), "expires", now) if body["expires"] else None
         role = check_role(body["role"]) if "role" in body else None
+        if role == "instructor":
+            check_instructor_role(self.ops.caps, admin=who.is_admin)
 
         def write(session: Any) -> GrantView:
             if expires is not queries.KEEP:

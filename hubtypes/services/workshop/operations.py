@@ -44,6 +44,7 @@ from hubtypes.inputs import (
     body_text,
     check_caps,
     check_expiry,
+    check_instructor_role,
     check_names_or_count,
     check_workshop,
     parse_when,
@@ -290,16 +291,8 @@ class Operations:
         if role_name not in ("participant", "instructor"):
             raise InputError("role", "use participant or instructor")
         role = Role(role_name)
-        if (
-            role is Role.instructor
-            and not who.is_admin
-            and not self.caps.instructors_add_instructors
-        ):
-            raise Forbidden(
-                "only admins may add instructors on this hub "
-                "(c.WorkshopService.instructors_may_add_instructors)",
-                field="role",
-            )
+        if role is Role.instructor:
+            check_instructor_role(self.caps, admin=who.is_admin)
         expires = parse_when(str(body["expires"]), "expires", now) if body.get("expires") else None
         usernames = body_names(body.get("usernames"), "usernames")
         count = check_names_or_count(usernames, body.get("count"))

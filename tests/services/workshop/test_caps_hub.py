@@ -37,7 +37,10 @@ def test_an_instructor_cannot_purge_their_workshop_or_keep_it_forever(real_hub_f
         ({"delete_after": "+23h", "ends": "+22h"}, "delete-after", "purge_notice_hours"),
         ({"delete_after": "2099-01-01"}, "delete-after", "max_grace_days"),
         ({"ends": "+30d", "delete_after": "+31d"}, "ends", "max_workshop_days"),
-    ]
+        # a 12-day window with 19 days' grace, within both caps, but set in 2099
+        ({"starts": "2098-12-20", "ends": "2099-01-01", "delete_after": "2099-01-20"},
+         "delete-after", "move the dates nearer"),
+    ]  # fmt: skip
     for body, field, fragment in refused:
         r = sh.call("PATCH", "workshops/a", teach, json=body)
         assert r.status_code == 400, (body, r.status_code, r.text)
@@ -45,6 +48,7 @@ def test_an_instructor_cannot_purge_their_workshop_or_keep_it_forever(real_hub_f
     # nothing changed
     workshop = sh.call("GET", "workshops/a", teach).json()
     assert workshop["delete_after"] > workshop["ends_at"] and "2099" not in workshop["delete_after"]
+    assert "2098" not in workshop["starts_at"] and "2099" not in workshop["ends_at"]
     # within the caps, the instructor may move the dates
     r = sh.call("PATCH", "workshops/a", teach, json={"ends": "+5d", "delete_after": "+20d"})
     assert r.status_code == 200, r.text
@@ -54,6 +58,32 @@ def test_an_instructor_cannot_purge_their_workshop_or_keep_it_forever(real_hub_f
     assert r.status_code == 200, r.text
     assert "workshop.purge_advanced" in audit_actions(sh, "a")
     assert audit_actions(sh, "a").count("workshop.purge_advanced") == 1
+
+
+def test_only_admins_add_instructors_when_the_operator_says_so(real_hub_factory, tmp_path):
+    sh = start_with(real_hub_factory, tmp_path, 'c.JupyterHub.services[-1]["command"] += '
+                    '["--WorkshopService.instructors_may_add_instructors=False"]')  # fmt: skip
+    sh.workshop("a")
+    sh.accounts("--workshop", "a", "--role", "instructor", "--usernames", "teach-a")
+    sh.login("teach-a")
+    teach = sh.token("teach-a")
+
+    co = {"role": "instructor", "usernames": ["co-a"]}
+    r = sh.call("POST", "workshops/a/accounts", teach, json=co)
+    assert r.status_code == 403, r.text
+    assert r.json()["field"] == "role"
+    assert "instructors_may_add_instructors" in r.json()["message"], r.text
+    accounts = sh.call("GET", "workshops/a/accounts").json()["accounts"]
+    assert "co-a" not in {a["username"] for a in accounts}
+    # participants they may still add; instructors are the admins' to add
+    r = sh.call("POST", "workshops/a/accounts", teach, json={"usernames": ["ann-a"]})
+    assert r.status_code == 201, r.text
+    r = sh.call("POST", "workshops/a/accounts", json=co)
+    assert r.status_code == 201, r.text
+    roles = {
+        a["username"]: a["role"] for a in sh.call("GET", "workshops/a/accounts").json()["accounts"]
+    }
+    assert roles == {"teach-a": "instructor", "ann-a": "participant", "co-a": "instructor"}
 
 
 def test_no_route_issues_a_code_for_a_name_the_hub_has(real_hub_factory, tmp_path):

@@ -73,6 +73,12 @@ def test_grants_lock_and_purge_through_oauth(real_hub_factory, provider, tmp_pat
     thesis.write_text("{}")
     assert not (storage / "community/alice").exists()
 
+    # an API token of the guest's own, made before the lock
+    r = hub.api("POST", "/users/alice/tokens", json={"note": "the guest's script"})
+    assert r.status_code == 201, r.text
+    guest_token = r.json()["token"]
+    assert hub.api("GET", "/user", token=guest_token).json()["name"] == "alice"
+
     # the lock: the guest's session, servers and tokens end; the member keeps their own
     move_dates(db_url, "py", ends_at="-1 minute")
     done = sh.call("POST", "lifecycle").json()
@@ -85,12 +91,16 @@ def test_grants_lock_and_purge_through_oauth(real_hub_factory, provider, tmp_pat
     assert models["alice"]["servers"] == {}
     assert set(models["carol"]["servers"]) == {""}
     assert carol.get(hub.url + "hub/home", timeout=30).url.endswith("/hub/home")
+    assert hub.api("GET", "/users/alice/tokens").json()["api_tokens"] == []
+    assert hub.api("GET", "/user", token=guest_token).status_code == 403
+    assert (storage / "workshops/py/alice").is_dir()  # the lock keeps the files
 
     # the purge: the guest is deleted, the member's workshop server removed, home kept
     move_dates(db_url, "py", ends_at="-2 minutes", delete_after="-1 minute")
     done = sh.call("POST", "lifecycle").json()
     assert done["grants_purged"] == ["alice", "carol"], done
     assert hub.api("GET", "/users/alice").status_code == 404
+    assert not (storage / "workshops/py/alice").exists()  # the guest's workshop home too
     # the workshop's own (empty) reset ran in the same pass and deleted nobody else
     assert hub.api("GET", "/users/boss").status_code == 200
     carol_model = hub.api("GET", "/users/carol", params={"include_stopped_servers": "1"}).json()
@@ -99,3 +109,64 @@ def test_grants_lock_and_purge_through_oauth(real_hub_factory, provider, tmp_pat
     assert not (storage / "workshops/py/carol").exists()
     assert sh.call("GET", "workshops/py/grants").json()["grants"] == []
     hub.api("DELETE", "/users/carol/server")
+
+
+def test_grant_routes_keep_instructors_within_their_powers(real_hub_factory, provider, tmp_path):
+    only_admins = ('c.JupyterHub.services[-1]["command"] += '
+                   '["--WorkshopService.instructors_may_add_instructors=False"]')  # fmt: skip
+    sh = grantshub.start(real_hub_factory, provider, tmp_path, only_admins)
+    hub = sh.hub
+    sh.workshop("py")
+    # an admin adds an instructor whatever the option says, and a participant
+    r = sh.call("POST", "workshops/py/grants", json={"identities": ["teach"], "role": "instructor"})
+    assert r.status_code == 201, r.text
+    assert sh.call("POST", "workshops/py/grants", json={"identities": ["alice"]}).status_code == 201
+    _, home = oauth_login(hub.url, "teach")
+    assert home.url.endswith("/hub/home"), (home.status_code, home.url)
+    teach = sh.token("teach")
+
+    def grants() -> dict[str, dict]:
+        listed = sh.call("GET", "workshops/py/grants").json()["grants"]
+        return {g["identity"]: g for g in listed}
+
+    # their own grant's end is an admin's to change, not theirs (as for accounts)
+    for expires in ("+300d", None):
+        r = sh.call("PATCH", "workshops/py/grants/teach", teach, json={"expires": expires})
+        assert r.status_code == 403 and "own grant's expiry" in r.json()["message"], r.text
+    assert grants()["teach"]["expires_at"] is None
+    r = sh.call("PATCH", "workshops/py/grants/alice", teach, json={"expires": "+2h"})
+    assert r.status_code == 200 and r.json()["expires_at"], r.text
+
+    # instructors_may_add_instructors=False: no co-instructor by adding or by promoting
+    r = sh.call("POST", "workshops/py/grants", teach,
+                json={"identities": ["dana"], "role": "instructor"})  # fmt: skip
+    assert r.status_code == 403 and r.json()["field"] == "role", r.text
+    assert "instructors_may_add_instructors" in r.json()["message"]
+    r = sh.call("PATCH", "workshops/py/grants/alice", teach, json={"role": "instructor"})
+    assert r.status_code == 403 and r.json()["field"] == "role", r.text
+    assert "dana" not in grants() and grants()["alice"]["role"] == "participant"
+    # participants they still add; the admin changes the instructor's end
+    r = sh.call("POST", "workshops/py/grants", teach, json={"identities": ["dana"]})
+    assert r.status_code == 201, r.text
+    r = sh.call("PATCH", "workshops/py/grants/teach", json={"expires": "+3d"})
+    assert r.status_code == 200 and r.json()["expires_at"], r.text
+
+    # the accounts' limit per request, and one listing of the hub's users, not one per name
+    names = [f"g{i:04}" for i in range(1001)]
+    r = sh.call("POST", "workshops/py/grants", teach, json={"identities": names})
+    assert r.status_code == 400 and r.json()["field"] == "identities", r.text
+    assert "give at most 1000" in r.json()["message"]
+    before = hub.log_text().count("GET /hub/api/users/g0")
+    r = sh.call("POST", "workshops/py/grants", teach, json={"identities": names[:40]})
+    assert r.status_code == 201 and len(r.json()["added"]) == 40, r.text
+    assert hub.log_text().count("GET /hub/api/users/g0") == before == 0
+    assert "GET /hub/api/users?" in hub.log_text()
+
+    # a purged workshop takes no grants (409), as it takes no accounts
+    sh.workshop("old")
+    move_dates(sh.db_url, "old", ends_at="-2 minutes", delete_after="-1 minute")
+    assert sh.call("POST", "lifecycle").status_code == 200
+    r = sh.call("POST", "workshops/old/grants", json={"identities": ["zed"]})
+    assert r.status_code == 409 and r.json()["field"] == "workshop", r.text
+    assert "purged" in r.json()["message"]
+    assert sh.call("GET", "workshops/old/grants").json()["grants"] == []
