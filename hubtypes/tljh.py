@@ -210,6 +210,7 @@ def culler_service(settings: TLJHSettings, tljh_config: dict[str, Any]) -> dict[
         ],
         "environment": {"HUBTYPES_DB_URL": settings.db_url},
         "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": list(hub_config.STATUS_SCOPES),
     }
 
 

@@ -82,6 +82,8 @@ def _hubtypes_culler(c):
                 "command": command,
                 "environment": environment,
                 "oauth_no_confirm": True,
+                # an admin's login token for the status page carries what it needs to read
+                "oauth_client_allowed_scopes": list(hub_config.STATUS_SCOPES),
             }
         )
     roles = c.JupyterHub.load_roles if "load_roles" in c.JupyterHub else []

@@ -24,6 +24,12 @@ BASE_SCOPES = [
 ]
 
 
+# what the status page shows (who has servers, how idle), and so what a request's token must
+# hold to read it; the service asks the hub for these in admins' login tokens
+# (oauth_client_allowed_scopes): an admin holds both, through admin:users
+STATUS_SCOPES = ["list:users", "read:users:activity"]
+
+
 def scopes(*, delete_users: bool = True, check_busy: bool = True) -> list[str]:
     """The culler token's scopes for what it is allowed to do."""
     result = list(BASE_SCOPES)

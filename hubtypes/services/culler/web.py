@@ -1,8 +1,15 @@
 """The culler's pages: a status page and its JSON for admins (HubOAuth), and ``/metrics``.
 
-Who may look is decided from the identity the hub reports for the request's token or
-cookie: hub admins, or tokens holding ``admin:users``; ``/metrics`` also accepts
-``read:metrics`` (what a Prometheus scraper's token holds).
+Who may look is decided from the scopes the hub resolved for the request's token or
+cookie (``GET /hub/api/user`` answers the token's own scopes), never from its owner's
+``admin`` flag: an admin's narrow token (their server's, a ``read:users`` one) is narrow.
+The status page and its JSON need ``list:users`` and ``read:users:activity`` (what they
+show is who has servers and how idle they are, what those scopes let a token read from the
+hub's API; an admin holds both, through ``admin:users``); ``/metrics`` also accepts
+``read:metrics`` (what a Prometheus scraper's token holds). Only unfiltered scopes count
+(``read:users:activity!user=x`` is not ``read:users:activity``). An admin's browser
+session reaches the page because the service's ``oauth_client_allowed_scopes`` asks the
+hub for these two (:data:`hubtypes.services.culler.hub_config.STATUS_SCOPES`).
 """
 
 from __future__ import annotations
@@ -15,24 +22,27 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tornado import web
 
+from hubtypes.services.culler import hub_config
 from hubtypes.services.culler.metrics import CullerMetrics
 from hubtypes.services.culler.sweep import Sweeper
 from hubtypes.services.pages import hub_page_namespace
 
+STATUS_SCOPES = tuple(hub_config.STATUS_SCOPES)
+METRICS_SCOPE = "read:metrics"
+
 
 def _may_see(model: dict[str, Any] | None, extra: str = "") -> bool:
+    """Whether the token's own scopes hold every one of :data:`STATUS_SCOPES` (or ``extra``)."""
     if not model:
         return False
     scopes = set(model.get("scopes") or ())
-    return (
-        bool(model.get("admin")) or "admin:users" in scopes or (extra in scopes if extra else False)
-    )
+    return scopes.issuperset(STATUS_SCOPES) or bool(extra and extra in scopes)
 
 
 class _Base(HubOAuthenticated, web.RequestHandler):
     def check_hub_user(self, model: dict[str, Any]) -> dict[str, Any] | None:
         # admins' and scrapers' tokens need no access:services!service=... scope
-        if _may_see(model, "read:metrics"):
+        if _may_see(model, METRICS_SCOPE):
             return model
         return super().check_hub_user(model)  # type: ignore[no-any-return]
 
@@ -42,7 +52,9 @@ class _Base(HubOAuthenticated, web.RequestHandler):
 
     def check(self, extra: str = "") -> None:
         if not _may_see(self.current_user, extra):
-            raise web.HTTPError(403, "The culler's status is for hub admins")
+            raise web.HTTPError(
+                403, "The culler's status needs a token with " + " and ".join(STATUS_SCOPES)
+            )
 
     def status(self) -> dict[str, Any]:
         last = self.sweeper.last
@@ -73,7 +85,7 @@ class StatusPage(_Base):
             self.settings["service"],
             self.request,
             user=model.get("name"),
-            admin=bool(model.get("admin")),
+            admin=bool(model.get("admin")),  # the navigation's Admin link only
             services=[{"name": "Culler", "href": self.settings["service"].service_prefix}],
         )
         template = self.settings["jinja"].get_template("status.html")
@@ -110,8 +122,10 @@ def duration(seconds: float) -> str:
 
 class Metrics(_Base):
     def get(self) -> None:
-        if not _may_see(self.get_current_user(), "read:metrics"):
-            raise web.HTTPError(403, "metrics need a token with read:metrics")
+        if not _may_see(self.get_current_user(), METRICS_SCOPE):
+            raise web.HTTPError(
+                403, f"metrics need a token with {METRICS_SCOPE}, or " + " and ".join(STATUS_SCOPES)
+            )
         metrics: CullerMetrics = self.settings["metrics"]
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
         self.finish(generate_latest(metrics.registry))
