@@ -4,11 +4,13 @@
   only import downwards, and the parts (auth, spawner, the workshop service) are
   independent of each other;
 - no import cycles anywhere in hubtypes (counting imports inside functions, too);
-- no module over 400 lines.
+- no module over 400 lines;
+- the package tree in docs/architecture.md lists every module, and nothing else.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import grimp
@@ -94,3 +96,32 @@ def test_no_module_over_400_lines() -> None:
         for p in (ROOT / "hubtypes").rglob("*.py")
     }
     assert {p: n for p, n in sizes.items() if n > 400} == {}
+
+
+def _tree_paths(text: str) -> set[str]:
+    """The file paths of the ``hubtypes/`` tree in docs/architecture.md (``├── name`` lines,
+    four columns a level)."""
+    block = text.split("```\nhubtypes/\n", 1)[1].split("```", 1)[0]
+    paths: set[str] = set()
+    stack: list[str] = []  # the directories above the current line
+    for line in block.splitlines():
+        match = re.match(r"^((?:│   |    )*)(?:├── |└── )(\S+)", line)
+        assert match, f"not a tree line: {line!r}"
+        depth, name = len(match.group(1)) // 4, match.group(2)
+        del stack[depth:]
+        if name.endswith("/"):
+            stack.append(name)
+        else:
+            paths.add("hubtypes/" + "".join(stack) + name)
+    return paths
+
+
+def test_the_documented_tree_is_the_package() -> None:
+    documented = _tree_paths((ROOT / "docs/architecture.md").read_text())
+    modules = {str(p.relative_to(ROOT)) for p in (ROOT / "hubtypes").rglob("*.py")}
+    # an empty __init__.py only makes a package: the tree need not list it
+    required = {
+        m for m in modules if not (m.endswith("/__init__.py") and not (ROOT / m).read_text())
+    }
+    assert sorted(required - documented) == [], "modules missing from docs/architecture.md"
+    assert sorted(documented - modules) == [], "docs/architecture.md lists what is not there"

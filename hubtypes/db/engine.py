@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import warnings
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -35,3 +37,22 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+# These lived here in hubtypes 0.1 (docs/reference.md named hubtypes.db.engine.HubTypesDatabase)
+# and moved to hubtypes.db.database. database.py imports this module, so they are looked up on
+# first use rather than imported: a plain import would be an import cycle.
+_MOVED_TO_DATABASE = frozenset({"Database", "HubTypesDatabase", "get_database", "forget_databases"})
+
+
+def __getattr__(name: str) -> Any:
+    """The names that moved to :mod:`hubtypes.db.database`, with a DeprecationWarning."""
+    if name in _MOVED_TO_DATABASE:
+        warnings.warn(
+            f"hubtypes.db.engine.{name} moved: import it from hubtypes.db.database "
+            "(the old path goes in hubtypes 0.3)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module("hubtypes.db.database"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

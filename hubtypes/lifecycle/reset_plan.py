@@ -62,11 +62,6 @@ class ResetPlan:
     def empty(self) -> bool:
         return not self.delete
 
-    @property
-    def storage_removed_extra(self) -> tuple[str, ...]:
-        """Workshop folders (materials, shared) removed by the service itself."""
-        return workshop_folders(self.workshop, self.storage_removed)
-
     def counts(self) -> dict[str, int]:
         return {
             "delete": len(self.delete),

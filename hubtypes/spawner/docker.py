@@ -23,14 +23,18 @@ class HubTypesDockerSpawner(HubTypeSpawnerMixin, DockerSpawner):
 
     docker_host_root = Unicode(
         "",
-        help="""path of ``storage_root`` on the Docker host, if the hub
-        runs in a container that sees it elsewhere. Default: ``storage_root``.""",
+        help="""The path of ``storage_root`` on the Docker host, if the hub runs in a
+        container that sees it elsewhere: the containers' bind mounts name host paths.
+        Default ``""``: the same path as ``storage_root``. E.g. ``/srv/hubtypes`` when the
+        hub container mounts that host directory at ``/data/hubtypes``.""",
     ).tag(config=True)
 
     container_uid = Unicode(
         "1000",
-        help="""uid:gid (or uid) owning new folders, so the container's
-        user (jovyan, 1000:100 in the Jupyter images) can write them.""",
+        help="""The owner (``uid:gid``, or ``uid`` with gid 100) of the home, materials and
+        shared folders the spawner creates, so the user inside the container can write
+        them. Default ``1000`` (with gid 100: ``jovyan``, ``1000:100``, in the Jupyter
+        Docker stacks); e.g. ``"1001:1001"`` for an image whose user is 1001.""",
     ).tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

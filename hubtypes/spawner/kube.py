@@ -24,32 +24,44 @@ class HubTypesKubeSpawner(HubTypeSpawnerMixin, KubeSpawner):
     kube_home_storage = CaselessStrEnum(
         ["pvc", "shared-volume"],
         default_value="pvc",
-        help="""``pvc`` gives each user a PVC (KubeSpawner's own, renamed to
-        ``hubtypes-{workshop}.{user}`` for workshop users, created and deleted by
-        KubeSpawner); ``shared-volume`` puts every home on ``kube_shared_volume`` with a
-        subPath, removed on deletion by a short-lived cleanup pod.""",
+        help="""Where homes live on Kubernetes. ``pvc`` (the default) gives each user a PVC
+        (KubeSpawner's own, renamed to ``hubtypes-{workshop}.{user}`` for workshop users,
+        created and deleted by KubeSpawner); ``shared-volume`` puts every home on
+        ``kube_shared_volume`` with a subPath, removed on deletion by a short-lived cleanup
+        pod. E.g. ``c.HubTypesKubeSpawner.kube_home_storage = "shared-volume"`` with an NFS
+        ``kube_shared_volume``.""",
     ).tag(config=True)
 
     kube_shared_volume = Dict(
-        help="""the volume (a Kubernetes volume source without ``name``, e.g.
-        ``{"persistentVolumeClaim": {"claimName": "hubtypes-nfs"}}``) holding
-        workshop materials and shared folders as subPaths, and homes too with
-        ``kube_home_storage = "shared-volume"``. Its layout is ``storage_root``'s.""",
+        help="""The volume holding workshop materials and shared folders as subPaths (and
+        homes too with ``kube_home_storage = "shared-volume"``): a Kubernetes volume source
+        without ``name``. Its layout is ``storage_root``'s. Default ``{}`` (none: workshop
+        materials and shared folders cannot be mounted, and ``shared-volume`` homes fail).
+        E.g. ``c.HubTypesKubeSpawner.kube_shared_volume =
+        {"persistentVolumeClaim": {"claimName": "hubtypes-nfs"}}``.""",
     ).tag(config=True)
 
     kube_archive_volume = Dict(
-        help="""volume source for archives written by the cleanup pod (e.g.
-        a PVC). Empty: archives go to ``_archive/`` on ``kube_shared_volume``.""",
+        help="""The volume the cleanup pod writes archives of deleted homes to, for policies
+        whose ``on_delete`` is ``archive``: a Kubernetes volume source without ``name``.
+        Default ``{}``: archives go to ``_archive/`` on ``kube_shared_volume`` (with neither
+        set, an archiving deletion fails and deletes nothing). E.g.
+        ``{"persistentVolumeClaim": {"claimName": "hubtypes-archive"}}``.""",
     ).tag(config=True)
 
     kube_cleanup_image = Unicode(
         "busybox:1.36",
-        help="image of the cleanup pod (needs sh, tar, gzip, rm).",
+        help="""Image of the short-lived cleanup pod that archives and removes a home the
+        hub process cannot see; it needs ``sh``, ``tar``, ``gzip`` and ``rm``. Default
+        ``busybox:1.36``; e.g. a mirror of it, ``registry.example.org/busybox:1.36``, where
+        pods cannot pull from Docker Hub.""",
     ).tag(config=True)
 
     kube_cleanup_timeout = Float(
         300.0,
-        help="seconds to wait for the cleanup pod to finish before failing.",
+        help="""Seconds to wait for the cleanup pod to finish. If it has not succeeded by
+        then, the deletion fails and the user stays in place, to be retried. Default
+        ``300``; e.g. ``1800`` for homes large enough that archiving them takes long.""",
     ).tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

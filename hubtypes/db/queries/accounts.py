@@ -183,6 +183,7 @@ def clear_throttle(session: Session, slug: str, username: str, *, actor: str, no
 
 
 def _require_member(session: Session, slug: str, username: str) -> Account:
+    """The account ``username`` of workshop ``slug``; NotFound (on ``username``) if it has none."""
     workshop = require_workshop(session, slug)
     account = session.scalars(
         select(Account).where(Account.username == username, Account.workshop_id == workshop.id)
@@ -210,12 +211,7 @@ def update_account(
     disabled: bool | None = None,
 ) -> AccountView:
     """Extend (own expiry) or disable/enable one account of workshop ``slug``."""
-    workshop = require_workshop(session, slug)
-    account = session.scalars(
-        select(Account).where(Account.username == username, Account.workshop_id == workshop.id)
-    ).one_or_none()
-    if account is None:
-        raise NotFound("username", f"workshop {slug!r} has no account {username!r}")
+    account = _require_member(session, slug, username)
     details: dict[str, Any] = {}
     if clear_expiry:
         account.expires_at = None

@@ -52,23 +52,26 @@ def test_accounts_groups_and_bad_input(real_hub_factory, tmp_path):
     # bad input: 4xx naming the field, and nothing created
     sh.hub.api("POST", "/users/carol")  # a community user
     bad = [
-        ("workshops/a/accounts", {"count": 0}, 400, "count"),
-        ("workshops/a/accounts", {"count": 10_001}, 400, "count"),
-        ("workshops/a/accounts", {"count": "3"}, 400, "count"),
-        ("workshops/a/accounts", {"count": 2, "prefix": "Bad Prefix"}, 400, "prefix"),
-        ("workshops/a/accounts", {"usernames": ["ok-1", "ok-1"]}, 400, "usernames"),
-        ("workshops/a/accounts", {"usernames": ["a-002"]}, 409, "usernames"),
-        ("workshops/a/accounts", {"usernames": ["carol"]}, 400, "usernames"),
-        ("workshops/a/accounts", {"count": 1, "expires": "2001-01-01"}, 400, "expires"),
-        ("workshops/a/accounts", {"count": 1, "role": "admin"}, 400, "role"),
-        ("workshops/nope/accounts", {"count": 1}, 404, "workshop"),
-        ("workshops", {**body, "slug": "b", "ends": "2001-01-01"}, 400, "ends"),
-        ("workshops", {**body, "slug": "b", "delete_after": "+1h"}, 400, "delete-after"),
-        ("workshops", {**body, "slug": "B!"}, 400, "slug"),
-        ("workshops", body, 409, "slug"),
+        ("POST", "workshops/a/accounts", {"count": 0}, 400, "count"),
+        ("POST", "workshops/a/accounts", {"count": 10_001}, 400, "count"),
+        ("POST", "workshops/a/accounts", {"count": "3"}, 400, "count"),
+        ("POST", "workshops/a/accounts", {"count": 2, "prefix": "Bad Prefix"}, 400, "prefix"),
+        ("POST", "workshops/a/accounts", {"usernames": ["ok-1", "ok-1"]}, 400, "usernames"),
+        ("POST", "workshops/a/accounts", {"usernames": ["a-002"]}, 409, "usernames"),
+        ("POST", "workshops/a/accounts", {"usernames": ["carol"]}, 400, "usernames"),
+        ("POST", "workshops/a/accounts", {"count": 1, "expires": "2001-01-01"}, 400, "expires"),
+        ("POST", "workshops/a/accounts", {"count": 1, "role": "admin"}, 400, "role"),
+        ("POST", "workshops/nope/accounts", {"count": 1}, 404, "workshop"),
+        ("POST", "workshops", {**body, "slug": "b", "ends": "2001-01-01"}, 400, "ends"),
+        ("POST", "workshops", {**body, "slug": "b", "delete_after": "+1h"}, 400, "delete-after"),
+        ("POST", "workshops", {**body, "slug": "B!"}, 400, "slug"),
+        ("POST", "workshops", body, 409, "slug"),
+        # an account the workshop does not have: 404 naming the username, not a 500
+        ("PATCH", "workshops/a/accounts/nobody", {"disabled": True}, 404, "username"),
+        ("PATCH", "workshops/nope/accounts/a-001", {"disabled": True}, 404, "workshop"),
     ]
-    for path, payload, status, field in bad:
-        r = sh.call("POST", path, json=payload)
+    for method, path, payload, status, field in bad:
+        r = sh.call(method, path, json=payload)
         assert (r.status_code, r.json()["field"]) == (status, field), (payload, r.text)
     r = sh.call("POST", "workshops/a/accounts", data=b"{not json")
     assert r.status_code == 400 and r.json()["field"] == "body"
