@@ -61,11 +61,30 @@ from hubtypes.access.grants import (
     workshop_server_name,
 )
 from hubtypes.access.names import SERVICE_INSTRUCTORS_GROUP
+from hubtypes.auth.dates_api import ROUTE as DATES_ROUTE
+from hubtypes.auth.dates_api import DatesHandler
 from hubtypes.auth.page_dates import WorkshopDates
 from hubtypes.clock import as_utc, human, utcnow
 from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
 from hubtypes.db.queries import grants as queries
 from hubtypes.db.queries.accounts import instructed_workshops
+from hubtypes.storage.hub_types import config_problems
+
+
+def stop_on_spawner_config_problems(configurable: LoggingConfigurable) -> None:
+    """Check ``c.HubTypeSpawnerMixin`` when the hub starts, not at a participant's first spawn.
+
+    Every hubtypes authenticator runs this in its ``__init__`` (the hub makes the
+    authenticator at start, with its whole config as parent). Each problem is one critical
+    line naming ``c.HubTypeSpawnerMixin.<trait>`` and what it accepts; then the hub stops,
+    as JupyterHub does for a database it cannot use.
+    """
+    config = getattr(configurable.parent, "config", None) or configurable.config
+    problems = config_problems(config.get("HubTypeSpawnerMixin", {}))
+    for problem in problems:
+        configurable.log.critical(f"hubtypes: {problem}")
+    if problems:
+        sys.exit(1)
 
 
 class WorkshopAccessMixin(LoggingConfigurable):
@@ -88,6 +107,7 @@ class WorkshopAccessMixin(LoggingConfigurable):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        stop_on_spawner_config_problems(self)
         try:
             self.grants_database: Database = HubTypesDatabase(parent=self).connect()
         except DatabaseError as e:
@@ -105,6 +125,12 @@ class WorkshopAccessMixin(LoggingConfigurable):
         if isinstance(template_vars, dict):
             # called with the user when a page renders (jupyterhub/handlers/base.py)
             template_vars.setdefault("hubtypes_workshop_servers", self.workshop_servers)
+
+    def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
+        # the base authenticator's own (OAuth login and callback), and the dates as JSON for
+        # hubtypes' JupyterLab extension (auth/dates_api.py)
+        handlers = list(super().get_handlers(app))  # type: ignore[misc]
+        return [*handlers, (DATES_ROUTE, DatesHandler)]
 
     def _now(self) -> Any:
         return self.workshop_clock()

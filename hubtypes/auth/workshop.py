@@ -30,6 +30,9 @@ from hubtypes.access.dates import account_dates, notice, refusal
 from hubtypes.access.ended import ended_message, ended_workshop_of
 from hubtypes.access.expiry import account_status
 from hubtypes.access.names import INSTRUCTORS_GROUP, WORKSHOP_GROUP
+from hubtypes.auth.access_mixin import stop_on_spawner_config_problems
+from hubtypes.auth.dates_api import ROUTE as DATES_ROUTE
+from hubtypes.auth.dates_api import DatesHandler
 from hubtypes.auth.deleting import OneDeletionAtATime
 from hubtypes.auth.login_page import (
     WorkshopLoginHandler,
@@ -43,7 +46,6 @@ from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
 from hubtypes.db.queries import logins
 from hubtypes.db.queries.accounts import delete_account
 from hubtypes.records import AccountView
-from hubtypes.storage.hub_types import config_problems
 
 # `Authenticator.auth_refresh_strict` arrived in JupyterHub 6.1 (default False there).
 # Before 6.1 a failed refresh_user already refused token-authenticated requests too
@@ -201,7 +203,7 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
         # hub users whose deletion is under way (the hub's cached User objects: a user
         # deleted and then created again is a new object)
         self._add_template_path()
-        self._check_spawner_config()
+        stop_on_spawner_config_problems(self)  # the spawner's settings, now, not at a spawn
         try:
             self.database: Database = HubTypesDatabase(parent=self).connect()
         except DatabaseError as e:
@@ -211,17 +213,9 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
         self.dates = participant_dates(self)  # the hub pages' dates (auth/page_dates.py)
 
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
-        # the login page that shows a refused participant's dates (auth/login_page.py)
-        return [("/login", WorkshopLoginHandler)]
-
-    def _check_spawner_config(self) -> None:
-        """Check the spawner mixin's settings now, at hub start, not at a first spawn."""
-        config = getattr(self.parent, "config", None) or self.config
-        problems = config_problems(config.get("HubTypeSpawnerMixin", {}))
-        for problem in problems:
-            self.log.critical(f"hubtypes: {problem}")
-        if problems:
-            sys.exit(1)
+        # the login page that shows a refused participant's dates (auth/login_page.py);
+        # the dates as JSON for hubtypes' JupyterLab extension (auth/dates_api.py)
+        return [("/login", WorkshopLoginHandler), (DATES_ROUTE, DatesHandler)]
 
     def _add_template_path(self) -> None:
         """Serve our login.html: after the operator's own templates, before the stock ones."""

@@ -1,5 +1,5 @@
-"""Helpers for the ``jupyterhub_config.d`` snippets: pick the hubtypes spawner class, and
-notice a snippet loaded twice.
+"""Helpers for the ``jupyterhub_config.d`` snippets: pick the hubtypes spawner class, check
+its settings when the hub starts, and notice a snippet loaded twice.
 
 Imported by the snippets at config-load time; it imports nothing from JupyterHub,
 KubeSpawner or DockerSpawner, so a snippet works before any of them is loaded.
@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from typing import Any
+
+from hubtypes.storage.hub_types import config_problems
 
 # the hub's current spawner (entry point name or import path, lowercased) -> ours
 _FAMILIES = [
@@ -67,7 +70,48 @@ def use_hubtypes_spawner(c: Any) -> str | None:
         )
         return None
     c.JupyterHub.spawner_class = ours
+    check_spawner_config_at_start()
     return ours
+
+
+# the applications whose loaded config is checked (one check each)
+_checking: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def check_spawner_config_at_start(app: Any = None) -> None:
+    """Check ``c.HubTypeSpawnerMixin`` once the hub has loaded its whole config.
+
+    A snippet runs while the hub loads its config and sees at most what came before it
+    (under ``load_subconfig``, not even that), so the check waits for the hub: ``app``, by
+    default the running traitlets Application (JupyterHub), merges every file's config
+    into its own at the end of ``load_config_file``, and then, still in ``initialize``,
+    connects to its database (``init_db`` sets its ``session_factory`` trait, in JupyterHub
+    4 to 6), before it starts the proxy or makes the authenticator. The check runs then:
+    each problem is one critical line naming ``c.HubTypeSpawnerMixin.<trait>`` and what it
+    accepts, and the hub stops with exit status 1, as the hubtypes authenticators do,
+    instead of at a participant's first spawn. Without a hub application (a snippet
+    exec'd by a test, ``jupyterhub upgrade-db``) this does nothing.
+    """
+    from traitlets.config import Application
+
+    if app is None:
+        if not Application.initialized():
+            return
+        app = Application.instance()
+    if not app.has_trait("session_factory") or app in _checking:
+        return
+    _checking.add(app)
+
+    def check(_change: Any) -> None:
+        app.unobserve(check, "session_factory")
+        _checking.discard(app)
+        problems = config_problems(app.config.get("HubTypeSpawnerMixin", {}))
+        for problem in problems:
+            app.log.critical(f"hubtypes: {problem}")
+        if problems:
+            sys.exit(1)
+
+    app.observe(check, "session_factory")
 
 
 def on_kubernetes() -> bool:
@@ -172,6 +216,7 @@ def database_environment(c: Any) -> dict[str, str]:
 
 
 __all__ = [
+    "check_spawner_config_at_start",
     "claim",
     "database_environment",
     "loopback_hub_api",
