@@ -78,6 +78,12 @@ def test_dates_warning_lock_and_the_page_after_it(real_hub_factory, tmp_path):
     text = banner(s.get(sh.hub.url + "hub/home", timeout=30).text)
     assert 'data-phase="ending"' in text and 'id="hubtypes-lock-warning"' in text
     assert re.search(r"ends in (9|10) minutes", text), text
+    # the same, as JSON, for hubtypes' JupyterLab extension (its warning inside JupyterLab)
+    dates = s.get(sh.hub.url + "hub/hubtypes/dates", timeout=30).json()["dates"]
+    assert dates["phase"] == "ending" and re.search(r"ends in (9|10) minutes", dates["warning"])
+    assert dates["ends"] and dates["deleted_after"], dates
+    with requests.Session() as nobody:
+        assert nobody.get(sh.hub.url + "hub/hubtypes/dates", timeout=30).status_code == 403
 
     # the lock: the session ends, and the login page says why and what happens next
     assert sh.call("PATCH", f"workshops/py/accounts/{ann}", json={"expires": "+2s"}).ok
@@ -119,9 +125,15 @@ def test_dates_warning_lock_and_the_page_after_it(real_hub_factory, tmp_path):
         assert 'id="hubtypes-login-dates"' in r.text
         assert f'datetime="{deleted[:19]}+00:00"' in r.text
 
+    # after the lock the dates are no one's business but the login page's
+    assert s.get(sh.hub.url + "hub/hubtypes/dates", timeout=30).status_code == 403
+
     # bob, whose access goes on, still sees his plain dates
     sb = sh.login(bob)
     assert 'data-phase="active"' in banner(sb.get(sh.hub.url + "hub/home", timeout=30).text)
+    assert sb.get(sh.hub.url + "hub/hubtypes/dates", timeout=30).json()["dates"]["phase"] == (
+        "active"
+    )
 
 
 def test_after_a_reset_old_names_hear_the_workshop_ended(real_hub_factory, tmp_path):

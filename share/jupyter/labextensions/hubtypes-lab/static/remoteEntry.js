@@ -1,5 +1,6 @@
 /*
- * hubtypes-lab: what JupyterLab does when its server has gone, on a hubtypes hub.
+ * hubtypes-lab: on a hubtypes hub, JupyterLab warns a participant before their workshop
+ * access ends (lockWarning, below) and, when their server has gone, says why.
  *
  * JupyterLab on JupyterHub answers a lost server with "Server unavailable or unreachable
  * ... Would you like to restart it?" (@jupyterlab/hub-extension:connectionlost). When the
@@ -104,6 +105,50 @@ var _JUPYTERLAB;
     };
   }
 
+  // The hub pages' lock warning, inside JupyterLab too: a participant working in a notebook
+  // never sees the hub's home page. The dates are the ones the hub's pages show
+  // (/hub/hubtypes/dates, hubtypes/auth/dates_api.py); asked at start, every 5 minutes, and
+  // every minute in the last hour (an instructor may extend or shorten the access).
+  function lockWarning(application, apputils) {
+    return {
+      id: NAME + ":lock-warning",
+      description: "Warns a workshop participant in JupyterLab before their access ends.",
+      requires: [application.JupyterFrontEnd.IPaths],
+      autoStart: true,
+      activate: function (app, paths) {
+        var hubPrefix = paths.urls.hubPrefix || "";
+        if (!hubPrefix || !apputils.Notification) { return; }
+        var url = (paths.urls.hubHost || "") + hubPrefix.replace(/\/?$/, "/") + "hubtypes/dates";
+        var shown = null; // the warning's notification id
+        function check() {
+          fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+            .then(function (response) { return response.ok ? response.json() : null; })
+            .then(function (body) {
+              var dates = body && body.dates;
+              if (!dates) { return; } // not a participant, or the session ended: done
+              if (dates.phase === "ending" && dates.warning) {
+                if (shown === null) {
+                  shown = apputils.Notification.warning(dates.warning, { autoClose: false });
+                } else {
+                  apputils.Notification.update({
+                    id: shown, message: dates.warning, type: "warning", autoClose: false
+                  });
+                }
+              } else if (shown !== null && dates.phase === "active") {
+                apputils.Notification.dismiss(shown); // extended
+                shown = null;
+              }
+              if (dates.ended) { return; }
+              var soon = dates.minutes_left !== null && dates.minutes_left <= 60;
+              window.setTimeout(check, (soon ? 1 : 5) * 60 * 1000);
+            })
+            .catch(function () { window.setTimeout(check, 5 * 60 * 1000); });
+        }
+        check();
+      }
+    };
+  }
+
   _JUPYTERLAB = _JUPYTERLAB || {};
   _JUPYTERLAB[NAME] = {
     init: function (scope) {
@@ -118,7 +163,10 @@ var _JUPYTERLAB;
         shared("@jupyterlab/apputils"),
         shared("@jupyterlab/translation")
       ]).then(function (modules) {
-        var plugins = [plugin(modules[0], modules[1], modules[2])];
+        var plugins = [
+          plugin(modules[0], modules[1], modules[2]),
+          lockWarning(modules[0], modules[1])
+        ];
         return function () {
           return { __esModule: true, default: plugins };
         };
