@@ -261,9 +261,10 @@ class RealHub:
             time.sleep(0.2)
         raise AssertionError(f"{name}/{server} not ready:\n{self.log_tail()}")
 
-    def server_process(self, name: str) -> tuple[int, dict[str, str]]:
-        """The pid and environment of ``name``'s hubtypes server process of *this* hub
-        (another hub on the machine may have a server for a user of the same name)."""
+    def server_process(self, name: str, *, hubtypes: bool = True) -> tuple[int, dict[str, str]]:
+        """The pid and environment of ``name``'s server process of *this* hub (another hub
+        on the machine may have a server for a user of the same name); a hubtypes spawner's
+        only, unless ``hubtypes`` is False."""
         api = f"JUPYTERHUB_API_URL=http://127.0.0.1:{self.hub_port}/"
         for entry in filter(str.isdigit, os.listdir("/proc")):
             try:
@@ -272,7 +273,7 @@ class RealHub:
                 continue
             pairs = raw.split("\0")
             env = dict(v.split("=", 1) for v in pairs if "=" in v)
-            if env.get("JUPYTERHUB_USER") == name and "HUBTYPES_TYPE" in env:
+            if env.get("JUPYTERHUB_USER") == name and ("HUBTYPES_TYPE" in env or not hubtypes):
                 if any(v.startswith(api) for v in pairs):
                     return int(entry), env
         raise AssertionError(f"no single-user server process for {name} of this hub")

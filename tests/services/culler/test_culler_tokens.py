@@ -11,9 +11,7 @@ service's access scope unless the service's override lets it through.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 import requests
@@ -26,17 +24,8 @@ ROUTES = ("services/culler/", "services/culler/api/status", "services/culler/met
 
 
 def server_token(hub: RealHub, name: str) -> str:
-    """``$JUPYTERHUB_API_TOKEN`` of ``name``'s running server of this hub."""
-    api = f"JUPYTERHUB_API_URL=http://127.0.0.1:{hub.hub_port}/"
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            pairs = Path(f"/proc/{entry}/environ").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        env = dict(p.split("=", 1) for p in pairs.split("\0") if "=" in p)
-        if env.get("JUPYTERHUB_USER") == name and any(p.startswith(api) for p in pairs.split("\0")):
-            return env["JUPYTERHUB_API_TOKEN"]
-    raise AssertionError(f"no server process of {name}")
+    """``$JUPYTERHUB_API_TOKEN`` of ``name``'s running single-user server of this hub."""
+    return hub.server_process(name, hubtypes=False)[1]["JUPYTERHUB_API_TOKEN"]
 
 
 def get(hub: RealHub, path: str, token: str) -> requests.Response:

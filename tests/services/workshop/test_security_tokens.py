@@ -17,9 +17,7 @@ editing this test.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,16 +76,7 @@ def routes() -> list[tuple[str, str, type]]:
 
 def server_token(sh: svchub.ServiceHub, name: str) -> str:
     """``$JUPYTERHUB_API_TOKEN`` of ``name``'s running single-user server of this hub."""
-    api = f"JUPYTERHUB_API_URL=http://127.0.0.1:{sh.hub.hub_port}/"
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            pairs = Path(f"/proc/{entry}/environ").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        env = dict(p.split("=", 1) for p in pairs.split("\0") if "=" in p)
-        if env.get("JUPYTERHUB_USER") == name and any(p.startswith(api) for p in pairs.split("\0")):
-            return env["JUPYTERHUB_API_TOKEN"]
-    raise AssertionError(f"no server process of {name}")
+    return sh.hub.server_process(name, hubtypes=False)[1]["JUPYTERHUB_API_TOKEN"]
 
 
 def send(sh: svchub.ServiceHub, method: str, path: str, token: str) -> requests.Response:
