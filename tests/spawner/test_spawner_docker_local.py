@@ -67,32 +67,6 @@ async def test_docker_volumes_and_folders(tmp_path: Path):
     assert sp.notebook_dir == "/home/jovyan"
 
 
-def test_old_mixin_names_of_docker_traits_still_work_with_a_warning(caplog):
-    from hubtypes.spawner import HubTypesDockerSpawner, deprecated
-
-    deprecated._warned.clear()
-    c = Config()
-    c.HubTypeSpawnerMixin.docker_host_root = "/host/hubtypes"
-    c.HubTypeSpawnerMixin.container_uid = "1001:1001"
-    sp = HubTypesDockerSpawner(config=c)
-    assert sp.docker_host_root == "/host/hubtypes" and sp.container_uid == "1001:1001"
-    for name in ("docker_host_root", "container_uid"):
-        assert (
-            f"c.HubTypeSpawnerMixin.{name} is deprecated since hubtypes 0.2: "
-            f"set c.HubTypesDockerSpawner.{name} instead" in caplog.text
-        )
-    # once per process: a second spawner says nothing more
-    caplog.clear()
-    HubTypesDockerSpawner(config=c)
-    assert "deprecated" not in caplog.text
-    # the new names warn nothing
-    deprecated._warned.clear()
-    c2 = Config()
-    c2.HubTypesDockerSpawner.container_uid = "1001:1001"
-    assert HubTypesDockerSpawner(config=c2).container_uid == "1001:1001"
-    assert "deprecated" not in caplog.text
-
-
 @pytest.fixture
 def system_users():
     if os.geteuid() != 0:
