@@ -125,3 +125,20 @@ def test_the_documented_tree_is_the_package() -> None:
     }
     assert sorted(required - documented) == [], "modules missing from docs/architecture.md"
     assert sorted(documented - modules) == [], "docs/architecture.md lists what is not there"
+
+
+def test_the_command_lines_contract_names_every_service_internal() -> None:
+    """The contract "the command line reaches the services only through hub_config" lists
+    the workshop service's modules one by one: a module added later must be listed too."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (cli,) = [c for c in contracts["contracts"] if c.get("source_modules") == ["hubtypes.cli"]]
+    package = ROOT / "hubtypes/services/workshop"
+    internals = {
+        f"hubtypes.services.workshop.{p.stem if p.is_file() else p.name}"
+        for p in package.iterdir()
+        if (p.suffix == ".py" or (p / "__init__.py").exists())
+        and p.stem not in {"__init__", "__main__", "hub_config"}
+    }
+    assert sorted(internals - set(cli["forbidden_modules"])) == []

@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from hubtypes.access.expiry import AccountStatus, account_status
 from hubtypes.errors import InputError
@@ -120,6 +121,28 @@ def keeps_session(grant: GrantView | None, now: datetime) -> bool:
 def workshop_server_name(slug: str) -> str:
     """The named server a community member gets for a workshop: ``workshop-<slug>``."""
     return f"{WORKSHOP_SERVER_PREFIX}{slug}"
+
+
+def grant_json(grant: GrantView, now: datetime) -> dict[str, Any]:
+    status = grant_status(grant, now)
+    guest = grant.standing is Standing.guest
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "identity": grant.identity,
+        "workshop": grant.workshop.slug,
+        "role": grant.role,
+        "status": status.state.value,
+        "standing": grant.standing.value or "not-seen",
+        # the server the workshop runs in: a guest's default one, else its own named one
+        "server": "" if guest else workshop_server_name(grant.workshop.slug),
+        "expires_at": iso(grant.expires_at),
+        "last_login_at": iso(grant.last_login_at),
+        "locked_at": iso(grant.locked_at),
+        "created_by": grant.created_by,
+    }
 
 
 def is_workshop_server(grant: GrantView, server_name: str) -> bool:

@@ -19,6 +19,7 @@ from hubtypes.access.grants import (
     IdentityKind,
     IdentityRules,
     check_identities,
+    grant_json,
     grant_refusals,
     parse_roster,
 )
@@ -80,7 +81,6 @@ def run(args: argparse.Namespace) -> int:
     from hubtypes.db.queries import grants as queries
     from hubtypes.db.queries.workshops import find_workshop
     from hubtypes.inputs import check_expiry, parse_when
-    from hubtypes.services.workshop.grants import grant_json
 
     now = utcnow()
     try:

@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from traitlets import Bool, CaselessStrEnum, Dict
@@ -27,11 +26,10 @@ from hubtypes.access.grants import (
     GrantView,
     IdentityKind,
     IdentityRules,
-    Standing,
     check_identities,
     check_role,
+    grant_json,
     grant_refusals,
-    grant_status,
     parse_roster,
     workshop_server_name,
 )
@@ -72,28 +70,6 @@ class WorkshopGrants(Configurable):
     def rules(self) -> IdentityRules:
         pairs = tuple((str(k).lower(), str(v)) for k, v in self.username_map.items())
         return IdentityRules(IdentityKind(self.identity_kind.lower()), self.lowercase, pairs)
-
-
-def grant_json(grant: GrantView, now: datetime) -> dict[str, Any]:
-    status = grant_status(grant, now)
-    guest = grant.standing is Standing.guest
-
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "identity": grant.identity,
-        "workshop": grant.workshop.slug,
-        "role": grant.role,
-        "status": status.state.value,
-        "standing": grant.standing.value or "not-seen",
-        # the server the workshop runs in: a guest's default one, else its own named one
-        "server": "" if guest else workshop_server_name(grant.workshop.slug),
-        "expires_at": iso(grant.expires_at),
-        "last_login_at": iso(grant.last_login_at),
-        "locked_at": iso(grant.locked_at),
-        "created_by": grant.created_by,
-    }
 
 
 @dataclass
