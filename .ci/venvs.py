@@ -8,7 +8,11 @@ hides what a plain install lacks. So CI also builds, from nothing:
   activated venv; npm's global prefix points into the venv, so the proxy the demo finds is
   the one that very line installed. ``tests/install/`` then runs ``hubtypes demo`` from it.
 - ``lowest DIR``: a venv with hubtypes, the lowest JupyterHub pyproject.toml allows, and
-  only what the real-hub smoke tests import (their bounds taken from the ``test`` extra).
+  only what the real-hub smoke tests import (their bounds taken from the ``test`` extra),
+  plus the two logins The Littlest JupyterHub puts in its hub environment beside
+  JupyterHub 5 (oauthenticator, jupyterhub-tmpauthenticator: TLJH's
+  ``tljh/requirements-hub-env.txt``), so the TLJH plugin's tests run there as on a TLJH
+  hub. No kubespawner or dockerspawner: a TLJH hub has neither.
 - ``lowest-version``: print that JupyterHub version.
 
 pip's own cache is used as usual (a second run downloads nothing); each install is real.
@@ -27,7 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # what tests/conftest.py, tests/realhub.py and the smoke tests import besides hubtypes
-SMOKE_NEEDS = ("pytest", "pytest-asyncio", "requests")
+SMOKE_NEEDS = ("pytest", "pytest-asyncio", "requests", "pyyaml")  # pyyaml: the TLJH replica
+# what a TLJH hub environment has besides JupyterHub (see the docstring)
+TLJH_HUB_ENV = ("oauthenticator", "jupyterhub-tmpauthenticator")
 
 
 def pyproject() -> str:
@@ -94,7 +100,8 @@ def readme(directory: Path) -> None:
 def lowest(directory: Path) -> None:
     version = lowest_jupyterhub()
     bindir = fresh_venv(directory)
-    reqs = [".", f"jupyterhub=={version}", *(declared_requirement(n) for n in SMOKE_NEEDS)]
+    reqs = [".", f"jupyterhub=={version}",
+            *(declared_requirement(n) for n in (*SMOKE_NEEDS, *TLJH_HUB_ENV))]  # fmt: skip
     print(f"$ pip install {' '.join(reqs)}   (in {directory})", flush=True)
     pip = [str(bindir / "python"), "-m", "pip", "install", "--progress-bar", "off"]
     run([*pip, *reqs], directory.with_suffix(".log"), activated(directory))

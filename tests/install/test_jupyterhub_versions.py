@@ -69,3 +69,42 @@ def test_a_hub_with_the_authenticator_warns_of_no_unknown_option(real_hub_factor
     assert "Using Authenticator: hubtypes.auth.workshop.WorkshopAuthenticator" in log
     unknown = re.findall(r".*(?:not recognized|Unrecognized).*", log)
     assert unknown == [], unknown
+
+
+@pytest.mark.hub
+def test_a_workshop_hub_from_every_snippet_warns_of_no_unknown_option(real_hub_factory, tmp_path):
+    """The workshop hub's four snippets as an operator loads them (``load_subconfig`` in a
+    plain jupyterhub_config.py), with both services running: neither the hub nor a service
+    logs a setting its JupyterHub does not know (on 5.5, a 6.1-only one would be "not
+    recognized" and silently do nothing)."""
+    from realhub import free_port
+    from svchub import wait_for
+
+    from hubtypes._data import config_d_dir
+
+    db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
+    service, culler = free_port(), free_port()
+    snippets = ("10-hubtypes-workshop.py", "20-hubtypes-spawner-workshop.py",
+                "30-hubtypes-workshop-service.py", "40-hubtypes-culler.py")  # fmt: skip
+    config = (
+        "import os\n"
+        f"os.environ['HUBTYPES_DB_URL'] = {db_url!r}\n"
+        f"os.environ['HUBTYPES_WORKSHOP_SERVICE_URL'] = 'http://127.0.0.1:{service}'\n"
+        f"os.environ['HUBTYPES_CULLER_URL'] = 'http://127.0.0.1:{culler}'\n"
+        f"c.HubTypesDatabase.url = {db_url!r}\n"
+        + "".join(f"load_subconfig({str(config_d_dir() / s)!r})\n" for s in snippets)
+        + f"c.HubTypeSpawnerMixin.storage_root = {str(tmp_path / 'storage')!r}\n"
+        f"c.HubTypeSpawnerMixin.archive_root = {str(tmp_path / 'archive')!r}\n"
+    )
+    hub = real_hub_factory(config)
+    # both services' start-up lines (they log their settings once read)
+    started = ("Workshops at /services/workshop/", "Culler at /services/culler/")
+
+    def both_started() -> str:
+        text = hub.log_text()
+        return text if all(m in text for m in started) else ""
+
+    log = wait_for(both_started, timeout=60, what="the services' start-up lines")
+    assert "Using Authenticator: hubtypes.auth.workshop.WorkshopAuthenticator" in log
+    unknown = re.findall(r".*(?:not recognized|Unrecognized).*", log)
+    assert unknown == [], unknown

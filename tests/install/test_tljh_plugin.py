@@ -38,6 +38,7 @@ TLJH's user creation, its config, pluggy, JupyterHub and the single-user server 
 
 from __future__ import annotations
 
+import fcntl
 import grp
 import logging
 import os
@@ -747,6 +748,10 @@ def tljh_machine() -> Iterator[None]:
     such folders (an ACL entry) while the test runs, and the folder's mode is put back."""
     if os.geteuid() != 0:
         pytest.skip("creating system users needs root (CI runs as root)")
+    # one at a time on this machine: .ci/run runs these tests on two JupyterHubs at once,
+    # and the groups are the machine's (one run must not delete them under the other)
+    lock = open(os.path.join(tempfile.gettempdir(), "hubtypes-tljh-machine.lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     created = []
     for group in TLJH_GROUPS:
         try:
@@ -770,6 +775,7 @@ def tljh_machine() -> Iterator[None]:
             os.chmod(directory, mode)
         for group in created:
             subprocess.run(["groupdel", group], check=False, capture_output=True)
+        lock.close()  # releases the flock
 
 
 def tljh_hub(factory: HubFactory, prefix: Path, tljh_yaml: dict[str, Any]) -> RealHub:
