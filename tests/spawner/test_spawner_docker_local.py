@@ -149,3 +149,42 @@ async def test_local_process_spawner_owners_and_modes(request, system_users):
     assert run_as(i, f"ls {homes['participant']}") != 0  # another user's home is private
     assert run_as(o, f"ls {ws}/_materials") != 0  # outsiders cannot enter the workshop
     assert run_as(o, f"ls {ws}/_shared") != 0
+
+
+@pytest.mark.parametrize(
+    "configured, option, expected",
+    [
+        ("", None, "/home/jovyan"),
+        ("work", None, "/home/jovyan/work"),  # c.Spawner.notebook_dir, relative: in the home
+        ("/srv/data", None, "/srv/data"),  # absolute: as the operator wrote it
+        ("work", "projects/a", "/home/jovyan/projects/a"),  # the user's option wins
+    ],
+)
+async def test_docker_keeps_the_operators_and_users_notebook_dir(
+    tmp_path: Path, configured: str, option: str | None, expected: str
+) -> None:
+    """The mixin decides the home (the mount); where in it the container's server starts
+    stays the operator's (``c.Spawner.notebook_dir``) and the user's (``user_options``,
+    through JupyterHub's ``apply_user_options``), here and at the next start. In-process:
+    there is no Docker daemon on these machines, so no container starts. JupyterHub's
+    ``Spawner.get_env`` hands the container ``format_string(notebook_dir)`` as
+    ``JUPYTERHUB_ROOT_DIR``; the local spawners' real-hub test is
+    tests/spawner/test_spawner_operator_settings.py."""
+    from hubtypes.spawner import HubTypesDockerSpawner
+
+    c = Config()
+    c.HubTypeSpawnerMixin.storage_root = str(tmp_path / "store")
+    c.HubTypesDockerSpawner.docker_host_root = "/host/hubtypes"
+    c.Spawner.notebook_dir = configured
+    c.Spawner.apply_user_options = {"dir": "notebook_dir"}
+    user = types.SimpleNamespace(name="alice", id=1, url="/user/alice/")
+    sp = with_lookup(
+        HubTypesDockerSpawner(config=c, user=user),
+        {"alice": AccountView("alice", "participant", WS)},
+    )
+    for _start in range(2):  # a second start does not take the first one's path as configured
+        if option is not None:
+            await sp._run_apply_user_options({"dir": option})
+        await sp.hubtypes_prepare()
+        assert sp.notebook_dir == expected
+        assert sp.format_string(sp.notebook_dir) == expected

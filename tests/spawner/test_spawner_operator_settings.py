@@ -79,6 +79,36 @@ def test_notebook_dir_is_kept_and_resolved_inside_the_home(
 
 
 @pytest.mark.hub
+def test_a_users_notebook_dir_option_is_kept_inside_the_home(
+    real_hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    """A user's choice (``user_options``, mapped by JupyterHub's ``apply_user_options``)
+    beats the operator's ``notebook_dir``, inside the home the mixin chose, and a later
+    start with another choice is not held to the first one's."""
+    store = tmp_path / "store"
+    for sub in ("work", "projects", "notes"):
+        (store / f"community/pia/{sub}").mkdir(parents=True)
+        (store / f"community/pia/{sub}/{sub}.txt").write_text(sub)
+    extra = (
+        "c.Spawner.notebook_dir = 'work'\nc.Spawner.apply_user_options = {'dir': 'notebook_dir'}"
+    )
+    hub = real_hub_factory(hub_config(store, f"sqlite:///{tmp_path}/h.sqlite", extra))
+    hub.api("POST", "/users/pia")
+    token = hub.api("POST", "/users/pia/tokens", json={"note": "t"}).json()["token"]
+    auth = {"Authorization": f"token {token}"}
+    for options, listed in (({"dir": "projects"}, "projects.txt"), ({"dir": "notes"}, "notes.txt")):
+        r = hub.api("POST", "/users/pia/server", json=options)
+        assert r.status_code in (201, 202), r.text
+        hub.wait_ready("pia")
+        listing = requests.get(contents(hub, token, "pia"), headers=auth, timeout=30).json()
+        assert [item["name"] for item in listing["content"]] == [listed], options
+        assert hub.api("DELETE", "/users/pia/server").status_code in (202, 204)
+        deadline = time.monotonic() + 30
+        while hub.api("GET", "/users/pia").json()["servers"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+@pytest.mark.hub
 @pytest.mark.parametrize(
     "extra, kind",
     [
