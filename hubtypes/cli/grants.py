@@ -2,14 +2,17 @@
 
 Two routes, like the other subcommands: hubtypes' database (operators, ``--db-url``) or
 the workshop service's REST API (instructors, ``--hub-url`` and a token). Only the
-service's route can see the hub's admins (it refuses grants for them); the database route
-refuses every other bad grant the same way.
+service's route always sees the hub's admins and refuses grants for them; the database
+route asks the hub too when it is given one (``--hub-api-url``, or $JUPYTERHUB_API_URL, and
+``--token``), and otherwise says that it could not check. Every other bad grant is refused
+the same way on both routes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,12 +27,17 @@ from hubtypes.access.grants import (
     parse_roster,
 )
 from hubtypes.cli.errors import CliError
+from hubtypes.cli.hubcheck import hub_admins
 from hubtypes.cli.output import print_table
 from hubtypes.clock import utcnow
 from hubtypes.errors import Conflict, InputError
 from hubtypes.hub.client import quote_name
 
 ACTOR = "cli"
+ADMINS_NOT_CHECKED = (
+    "note: not checked against the hub's admins (give --hub-api-url and --token to check); "
+    "a grant for a hub admin would change nothing: admins always have access"
+)
 COLUMNS = ["identity", "role", "status", "standing", "server", "expires_at", "last_login_at"]
 
 
@@ -53,6 +61,13 @@ def add_parser(commands: Any, route_args: Any) -> None:
         choices=[k.value for k in IdentityKind],
         default="any",
         help="how the hub names people: login refuses emails, email refuses logins (%(default)s)",
+    )
+    add.add_argument(
+        "--hub-api-url",
+        default=os.environ.get("JUPYTERHUB_API_URL") or None,
+        help="database route: the hub's REST API, asked which of the identities are hub "
+        "admins (refused: admins always have access); default $JUPYTERHUB_API_URL, the "
+        "token is --token",
     )
     route_args(add)
     listing = grants.add_parser("list", help="a workshop's grants")
@@ -104,8 +119,12 @@ def run(args: argparse.Namespace) -> int:
         names = [i.name for i in identities]
         expires = parse_when(args.expires, "expires", now) if args.expires else None
         check_expiry(expires, find_workshop(session, args.workshop).delete_after, now)
+        admins = hub_admins(args, names)
+        if admins is None:
+            print(ADMINS_NOT_CHECKED, file=sys.stderr)
         refusals = grant_refusals(
-            names, args.workshop, admins=(), accounts=queries.account_names(session, names),
+            names, args.workshop, admins=sorted(admins or ()),
+            accounts=queries.account_names(session, names),
             granted=queries.granted_workshops(session, names),
         )  # fmt: skip
         if refusals:

@@ -64,5 +64,23 @@ def hub_users(args: argparse.Namespace, filter_prefix: str) -> set[str] | None:
     return asyncio.run(_taken(args.hub_api_url, args.token, filter_prefix))
 
 
+async def _admins(api_url: str, token: str, names: Sequence[str]) -> set[str]:
+    hub = HubAPI(api_url, token, max_retries=2, timeout=30)
+    try:
+        models = await hub.users_named(names)
+        return {name for name, model in models.items() if model.get("admin")}
+    except HubAPIError as e:
+        raise CliError(f"cannot ask the hub at {api_url} which of them are admins ({e})") from None
+    finally:
+        hub.close()
+
+
+def hub_admins(args: argparse.Namespace, names: Sequence[str]) -> set[str] | None:
+    """Which of ``names`` are the hub's admins; None when the hub is not given to ask."""
+    if not args.hub_api_url or not args.token or not names:
+        return None
+    return asyncio.run(_admins(args.hub_api_url, args.token, names))
+
+
 def common_prefix(names: Sequence[str]) -> str:
     return os.path.commonprefix(list(names))

@@ -135,6 +135,7 @@ class Grants:
         self, who: Identity, slug: str, identity: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
         await self.ops.authorize(who, Action.update_account, slug)
+        await self.ops._refuse_purged(slug)  # as for accounts: 409 while resetting or purged
         if identity == who.name and not who.is_admin and "expires" in body:
             # as for accounts: an instructor would otherwise undo an end an admin set on them
             raise Forbidden(f"{who.name} may not change their own grant's expiry; ask a hub admin")
@@ -161,6 +162,7 @@ class Grants:
 
     async def remove(self, who: Identity, slug: str, identity: str) -> None:
         await self.ops.authorize(who, Action.update_account, slug)
+        await self.ops._refuse_purged(slug)
         now = self.ops.clock()
 
         def write(session: Any) -> None:

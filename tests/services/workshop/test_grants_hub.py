@@ -170,3 +170,6 @@ def test_grant_routes_keep_instructors_within_their_powers(real_hub_factory, pro
     assert r.status_code == 409 and r.json()["field"] == "workshop", r.text
     assert "purged" in r.json()["message"]
     assert sh.call("GET", "workshops/old/grants").json()["grants"] == []
+    for method, body in (("PATCH", {"role": "instructor"}), ("DELETE", None)):
+        r = sh.call(method, "workshops/old/grants/zed", json=body)
+        assert r.status_code == 409 and "purged" in r.json()["message"], (method, r.text)

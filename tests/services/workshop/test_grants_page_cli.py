@@ -69,13 +69,27 @@ def test_grant_form_roster_cli_and_instructors(real_hub_factory, provider, tmp_p
     gh.workshop("r")
 
     # an operator makes an instructor from the shell (the database route), spelled loosely
-    r = hubtypes("grants", "add", "--workshop", "py", "--role", "instructor", " Teach", *db)
+    r = grants_without_hub = hubtypes(
+        "grants", "add", "--workshop", "py", "--role", "instructor", " Teach", *db
+    )
     assert r.returncode == 0, r.stderr
     assert "'Teach' is granted as 'teach': surrounding spaces removed; lowercased" in r.stderr
     assert "granted 1 identity" in r.stderr
     assert table(r.stdout)["teach"][1] == "instructor"
     r = hubtypes("grants", "add", "--workshop", "py", "boss@x", "--kind", "login", *db)
     assert r.returncode != 0 and "identities" in r.stderr and "email" in r.stderr, r.stderr
+    # without the hub to ask, it says that admins were not checked; with it, refuses them
+    assert "not checked against the hub's admins" in grants_without_hub.stderr
+    assert hub.api("GET", "/users/boss").json()["admin"]  # admin_users in grantshub
+    asking = ["--hub-api-url", hub.url + "hub/api", "--token", hub.admin_token]
+    r = hubtypes("grants", "add", "--workshop", "py", "Boss", "dan", *db, *asking)
+    assert r.returncode != 0 and "boss is a hub admin" in r.stderr, r.stderr
+    assert "dan" not in {
+        g["identity"] for g in gh.call("GET", "workshops/py/grants").json()["grants"]
+    }
+    r = hubtypes("grants", "add", "--workshop", "py", "dan", *db, *asking)
+    assert r.returncode == 0 and "not checked" not in r.stderr, r.stderr
+    assert hubtypes("grants", "remove", "--workshop", "py", "dan", *db).returncode == 0
 
     # a community member logs in before anyone makes them an instructor: no group
     carol, home = oauth_login(hub.url, "carol")
