@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grp
+import logging
 import os
 import pwd
 import shutil
@@ -65,6 +66,37 @@ async def test_docker_volumes_and_folders(tmp_path: Path):
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (1000, 100, 0o700)
     assert (tmp_path / "store/workshops/py-101/_materials").stat().st_uid == 1000
     assert sp.notebook_dir == "/home/jovyan"
+
+
+def test_old_mixin_names_of_docker_traits_still_work_with_a_warning(caplog):
+    from hubtypes.spawner import HubTypesDockerSpawner, deprecated
+
+    # a logger of the test's own: without a parent, a spawner logs to traitlets' current
+    # Application's logger, which another test in this process may have set not to
+    # propagate (so caplog, on the root logger, saw nothing in CI's xdist run)
+    log = logging.getLogger("hubtypes-test.docker")
+    caplog.set_level(logging.WARNING, logger=log.name)
+    deprecated._warned.clear()
+    c = Config()
+    c.HubTypeSpawnerMixin.docker_host_root = "/host/hubtypes"
+    c.HubTypeSpawnerMixin.container_uid = "1001:1001"
+    sp = HubTypesDockerSpawner(config=c, log=log)
+    assert sp.docker_host_root == "/host/hubtypes" and sp.container_uid == "1001:1001"
+    for name in ("docker_host_root", "container_uid"):
+        assert (
+            f"c.HubTypeSpawnerMixin.{name} is deprecated since hubtypes 0.2: "
+            f"set c.HubTypesDockerSpawner.{name} instead" in caplog.text
+        ), caplog.text
+    # once per process: a second spawner says nothing more
+    caplog.clear()
+    HubTypesDockerSpawner(config=c, log=log)
+    assert "deprecated" not in caplog.text
+    # the new names warn nothing
+    deprecated._warned.clear()
+    c2 = Config()
+    c2.HubTypesDockerSpawner.container_uid = "1001:1001"
+    assert HubTypesDockerSpawner(config=c2, log=log).container_uid == "1001:1001"
+    assert "deprecated" not in caplog.text
 
 
 @pytest.fixture

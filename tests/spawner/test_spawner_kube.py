@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import types
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -296,11 +297,14 @@ async def test_kmock_community_pvc_kept_on_delete(k8s):
 async def test_old_mixin_names_of_kube_traits_still_work_with_a_warning(kubeconfig, caplog):
     from hubtypes.spawner import deprecated
 
+    # a logger of the test's own (see the Docker counterpart in test_spawner_docker_local)
+    log = logging.getLogger("hubtypes-test.kube")
+    caplog.set_level(logging.WARNING, logger=log.name)
     deprecated._warned.clear()
     c = Config()
     c.HubTypeSpawnerMixin.kube_shared_volume = NFS
     c.HubTypeSpawnerMixin.kube_home_storage = "shared-volume"
-    sp = HubTypesKubeSpawner(config=c, _mock=True)
+    sp = HubTypesKubeSpawner(config=c, _mock=True, log=log)
     assert sp.kube_shared_volume == NFS and sp.kube_home_storage == "shared-volume"
     assert (
         "c.HubTypeSpawnerMixin.kube_shared_volume is deprecated since hubtypes 0.2: "
