@@ -202,6 +202,50 @@ class Spawner(HubTypeSpawnerMixin, NoNowStop):
     name = ""
 
 
+OLD_STOP_SPAWNER = """
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+from hubtypes.spawner.mixin import HubTypeSpawnerMixin
+from hubtypes.spawner.storage.local import LocalStorage
+
+class OldStop(SimpleLocalProcessSpawner):
+    # a spawner written before `now` existed: stop() takes no arguments
+    async def stop(self):
+        return await super().stop()
+
+class OldStopHubTypes(HubTypeSpawnerMixin, OldStop):
+    storage_backend = LocalStorage(system_users=False)
+
+c.JupyterHub.spawner_class = OldStopHubTypes
+"""
+
+
+@pytest.mark.hub
+def test_a_spawner_whose_stop_takes_no_now_is_stopped_on_a_real_hub(
+    real_hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    """The mixin on a spawner with the old ``stop(self)``: the hub's stop ends the server
+    process (before, ``now=`` was forwarded, the stop raised and the process kept running)."""
+    store = tmp_path / "store"
+    config = hub_config(store, f"sqlite:///{tmp_path}/h.sqlite") + OLD_STOP_SPAWNER
+    hub = real_hub_factory(config)
+    hub.api("POST", "/users/ola")
+    start(hub, "ola")
+    pid, _env = hub.server_process("ola")
+    assert hub.api("DELETE", "/users/ola/server").status_code in (202, 204)
+    deadline = time.monotonic() + 30
+    while hub.api("GET", "/users/ola").json()["servers"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert hub.api("GET", "/users/ola").json()["servers"] == {}
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{pid}"), "the server process still runs"
+    log = hub.log_text()
+    assert "TypeError" not in log and "unexpected keyword argument" not in log, hub.log_tail()
+    # and it starts again
+    start(hub, "ola")
+    assert hub.api("DELETE", "/users/ola/server").status_code in (202, 204)
+
+
 def test_stop_calls_the_wrapped_spawner_as_jupyterhub_does() -> None:
     sp = Spawner(config=Config())
     asyncio.run(sp.stop())
