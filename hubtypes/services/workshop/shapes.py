@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from hubtypes.access.dates import account_dates
 from hubtypes.access.expiry import account_status
 from hubtypes.clock import human
 from hubtypes.lifecycle.workshops import WorkshopStatus
@@ -30,6 +31,7 @@ def workshop_json(
 
 def account_json(view: AccountView, now: datetime, *, running: bool) -> dict[str, Any]:
     status = account_status(view, now)
+    dates = account_dates(view)  # what the participant is told, as on their card
     return {
         "username": view.username,
         "role": view.role,
@@ -38,6 +40,8 @@ def account_json(view: AccountView, now: datetime, *, running: bool) -> dict[str
         "disabled": view.disabled,
         "last_login_at": view.last_login_at.isoformat() if view.last_login_at else None,
         "server_running": running,
+        "access_ends": dates.ends.isoformat() if dates.ends else None,
+        "files_deleted_after": dates.deleted_after.isoformat() if dates.deleted_after else None,
     }
 
 
@@ -50,6 +54,18 @@ def audit_json(e: Any) -> dict[str, Any]:
         "target": e.target,
         "details": e.details or {},
     }
+
+
+# the accounts export (API and page): who, their state, and the dates they were told
+EXPORT_COLUMNS = (
+    "username",
+    "role",
+    "status",
+    "expires_at",
+    "access_ends",
+    "files_deleted_after",
+    "last_login_at",
+)
 
 
 def accounts_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:

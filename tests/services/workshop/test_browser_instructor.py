@@ -192,6 +192,9 @@ async def test_instructors_and_admins_at_a_live_workshop(real_hub_factory, brows
     exported = (await info.value).path()
     rows = list(csv.DictReader(io.StringIO(Path(await exported).read_text())))
     assert {lost, slow, "py-ada"} <= {r["username"] for r in rows}
+    assert all(
+        r["access_ends"] and r["files_deleted_after"] for r in rows if r["role"] == "participant"
+    )
 
     # the admin lands on the workshop pages too
     admin = await login(browser, sh, boss, sh.codes[boss], lands=svc)

@@ -48,6 +48,13 @@ def test_accounts_groups_and_bad_input(real_hub_factory, tmp_path):
     # and the account listing shows the login
     listing = {a["username"]: a for a in sh.call("GET", "workshops/a/accounts").json()["accounts"]}
     assert listing["a-001"]["last_login_at"] and not listing["a-002"]["last_login_at"]
+    # the export says each person's dates, as their card did (issue 11, item 7)
+    ws = sh.call("GET", "workshops/a").json()
+    export = sh.call("GET", "workshops/a/accounts?format=csv")
+    exported = {row["username"]: row for row in csv.DictReader(io.StringIO(export.text))}
+    assert export.status_code == 200 and exported["a-002"]["status"] == "active"
+    assert exported["a-002"]["access_ends"] == listing["a-002"]["access_ends"] == ws["ends_at"]
+    assert exported["a-002"]["files_deleted_after"] == ws["delete_after"]
 
     # bad input: 4xx naming the field, and nothing created
     sh.hub.api("POST", "/users/carol")  # a community user

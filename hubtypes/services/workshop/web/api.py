@@ -5,7 +5,7 @@ from __future__ import annotations
 from hubtypes.errors import InputError
 from hubtypes.records import CREDENTIAL_COLUMNS
 from hubtypes.services.workshop.authz import Action
-from hubtypes.services.workshop.shapes import accounts_csv
+from hubtypes.services.workshop.shapes import EXPORT_COLUMNS, accounts_csv
 from hubtypes.services.workshop.web.base import (
     ROSTER_BODY_LIMIT,
     BaseHandler,
@@ -54,8 +54,7 @@ class AccountsAPI(APIHandler):
         if csv:
             self.set_header("Content-Type", "text/csv; charset=utf-8")
             self.set_header("Content-Disposition", f'attachment; filename="{slug}-accounts.csv"')
-            columns = ["username", "role", "status", "expires_at", "last_login_at"]
-            self.finish(accounts_csv(accounts, columns))
+            self.finish(accounts_csv(accounts, EXPORT_COLUMNS))
             return
         self.write_json({"accounts": accounts})
 

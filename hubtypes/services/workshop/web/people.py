@@ -10,7 +10,7 @@ from __future__ import annotations
 from hubtypes.access.roster import plan_json
 from hubtypes.errors import Conflict, HubTypesError, InputError
 from hubtypes.services.workshop.authz import Action
-from hubtypes.services.workshop.shapes import accounts_csv
+from hubtypes.services.workshop.shapes import EXPORT_COLUMNS, accounts_csv
 from hubtypes.services.workshop.web.api import APIHandler
 from hubtypes.services.workshop.web.base import NAME, ROSTER_BODY_LIMIT, SLUG, BaseHandler
 from hubtypes.services.workshop.web.pages import (
@@ -20,9 +20,6 @@ from hubtypes.services.workshop.web.pages import (
     credentials_page,
     form,
 )
-
-EXPORT_COLUMNS = ["username", "role", "status", "expires_at", "last_login_at"]
-
 
 # --- API ------------------------------------------------------------------------------------
 
