@@ -217,6 +217,12 @@ async def test_instructors_and_admins_at_a_live_workshop(real_hub_factory, brows
     await admin.click("#ht-save")
     assert "Slug" in await admin.inner_text("#ht-error")
     assert await admin.input_value("#delete_after") == "+9d"
+    # item 11: the export works for a logged-in admin too (their cookie, no token)
+    await admin.goto(svc + "w/py")
+    async with admin.expect_download() as info:
+        await admin.click("#ht-export")
+    as_admin = Path(await (await info.value).path()).read_text()
+    assert {lost, slow} <= {r["username"] for r in csv.DictReader(io.StringIO(as_admin))}
 
     # item 12: a purged workshop archived: gone from the lists, its audit log kept
     sh.workshop("old")
