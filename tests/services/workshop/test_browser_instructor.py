@@ -217,6 +217,15 @@ async def test_instructors_and_admins_at_a_live_workshop(real_hub_factory, brows
     await admin.click("#ht-save")
     assert "Slug" in await admin.inner_text("#ht-error")
     assert await admin.input_value("#delete_after") == "+9d"
+    # the edit form too: a bad date comes back by its label, with what was typed
+    await admin.goto(svc + "w/py/edit")
+    await admin.fill("#ends", "next tuesday")
+    await admin.fill("#title", "Python, renamed")
+    await admin.click("#ht-save")
+    assert "Locks" in await admin.inner_text("#ht-error")
+    assert await admin.input_value("#ends") == "next tuesday"
+    assert await admin.input_value("#title") == "Python, renamed"
+    assert sh.call("GET", "workshops/py").json()["title"] != "Python, renamed"  # nothing saved
     # item 11: the export works for a logged-in admin too (their cookie, no token)
     await admin.goto(svc + "w/py")
     async with admin.expect_download() as info:
