@@ -4,6 +4,7 @@ create no database, and the demo's refusals that come before it starts anything.
 from __future__ import annotations
 
 import argparse
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ import pytest
 from realhub import free_port
 
 from hubtypes.cli import EXAMPLES, build_parser
+from hubtypes.cli.demo import check_ports_free
 from hubtypes.cli.demo_hubs import Ports, binder_link
+from hubtypes.errors import InputError
 
 
 def hubtypes(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -73,6 +76,32 @@ def test_demo_ports_all_follow_port():
     assert (ports.public, ports.proxy_api, ports.hub) == (8000, 8001, 8081)  # JupyterHub's
     assert (ports.workshop_service, ports.culler) == (8002, 8003)
     assert Ports.from_base(9000).named()[-1] == (9081, "the hub's own API")
+
+
+def free_base() -> Ports:
+    """Demo ports (base, +1, +2, +3, +81) that are all free right now."""
+    for _ in range(50):
+        ports = Ports.from_base(free_port())
+        try:
+            check_ports_free(ports)
+        except InputError:
+            continue
+        return ports
+    raise RuntimeError("no free set of demo ports")
+
+
+@pytest.mark.parametrize("which", range(5))
+def test_demo_names_whichever_of_its_ports_is_in_use(which):
+    ports = free_base()
+    port, what = ports.named()[which]
+    with socket.socket() as listener:  # something else listening there
+        listener.bind(("127.0.0.1", port))
+        listener.listen()
+        with pytest.raises(InputError) as refused:
+            check_ports_free(ports)
+    assert refused.value.field == "port"
+    assert f"port {port} ({what}) is in use" in str(refused.value)
+    assert "--port" in str(refused.value)
 
 
 @pytest.mark.parametrize(
