@@ -196,6 +196,15 @@ async def test_instructors_and_admins_at_a_live_workshop(real_hub_factory, brows
         r["access_ends"] and r["files_deleted_after"] for r in rows if r["role"] == "participant"
     )
 
+    # item 8: the instructor's sheet from the workshop page, later: usernames, no codes
+    await page.goto(svc + "w/py")
+    await page.click("#ht-sheet-link")
+    sheet = await page.inner_text("#ht-sheet")
+    assert {lost, slow, "py-ada", "py-jose"} <= set(sheet.split())
+    assert not any(code in sheet for code in sh.codes.values())
+    pdf = await page.pdf(format="A4")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+
     # the admin lands on the workshop pages too
     admin = await login(browser, sh, boss, sh.codes[boss], lands=svc)
     # item 10: every bad field at once, by its label, the values kept
