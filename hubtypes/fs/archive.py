@@ -3,7 +3,8 @@
 A home is written by its participant, so its content is hostile input:
 
 * links are stored as links (their target text), never followed; nothing outside the
-  root is reached (the walk uses :mod:`.safe_delete`'s ``O_NOFOLLOW`` descriptors);
+  root is reached (the walk uses :mod:`.safe_delete`'s ``O_NOFOLLOW`` descriptors), and
+  no other filesystem mounted inside the home is entered;
 * special files (fifos, sockets, devices) are never opened (a fifo would block a reader
   forever): they are listed in the manifest's ``skipped``;
 * a sparse file is stored by its data regions (``SEEK_DATA``/``SEEK_HOLE``) in GNU tar's
@@ -138,9 +139,9 @@ def _tarinfo(arcname: str, st: os.stat_result) -> tarfile.TarInfo:
 
 class _Archiver:
     def __init__(
-        self, tar: tarfile.TarFile, root_dev: int, limits: ArchiveLimits, clock: Callable[[], float]
+        self, tar: tarfile.TarFile, home_dev: int, limits: ArchiveLimits, clock: Callable[[], float]
     ) -> None:
-        self.tar, self.root_dev, self.limits, self.clock = tar, root_dev, limits, clock
+        self.tar, self.home_dev, self.limits, self.clock = tar, home_dev, limits, clock
         self.started = clock()
         self.report = ArchiveReport()
         self.entries: list[dict[str, Any]] = []
@@ -161,7 +162,7 @@ class _Archiver:
             return None
         mode = st.st_mode
         if stat.S_ISDIR(mode):
-            if st.st_dev != self.root_dev:
+            if st.st_dev != self.home_dev:
                 self.report.skipped.append(f"{arc}: another filesystem")
                 return None
             try:
@@ -252,7 +253,7 @@ def archive_tree(
     """
     limits = limits or ArchiveLimits()
     try:
-        parent, leaf, root_dev = open_parent(root, subpath)
+        parent, leaf, _root_dev = open_parent(root, subpath)
     except FileNotFoundError:
         return None
     try:
@@ -262,6 +263,9 @@ def archive_tree(
             return None
     finally:
         os.close(parent)
+    # the walk stays on the home's own filesystem, skipping any other mounted inside it:
+    # the home itself may be a mount point (a PVC in the cleanup pod, under /storage)
+    home_dev = os.fstat(top).st_dev
     archive = os.path.join(dest_dir, f"{name}.tar.gz")
     tmp = archive + ".partial"
     stack: list[tuple[int, str]] = [(top, leaf)]
@@ -270,7 +274,7 @@ def archive_tree(
         with tarfile.open(
             tmp, "w:gz", compresslevel=compresslevel, format=tarfile.PAX_FORMAT
         ) as tar:
-            work = _Archiver(tar, root_dev, limits, clock)
+            work = _Archiver(tar, home_dev, limits, clock)
             try:
                 while stack:
                     fd, prefix = stack.pop()

@@ -50,18 +50,25 @@ class HubTypesKubeSpawner(HubTypeSpawnerMixin, KubeSpawner):
     ).tag(config=True)
 
     kube_cleanup_image = Unicode(
-        "busybox:1.36",
+        "",
         help="""Image of the short-lived cleanup pod that archives and removes a home the
-        hub process cannot see; it needs ``sh``, ``tar``, ``gzip`` and ``rm``. Default
-        ``busybox:1.36``; e.g. a mirror of it, ``registry.example.org/busybox:1.36``, where
-        pods cannot pull from Docker Hub.""",
+        hub process cannot see. The pod runs hubtypes' own archive and delete code, shipped
+        in the pod spec, so the image needs only ``python3`` (3.10 or newer; no hubtypes,
+        no other package). Default ``""``: the user's server image (``KubeSpawner.image``,
+        with its ``image_pull_policy``; ``image_pull_secrets`` are passed either way),
+        which on a Jupyter image has ``python3`` and is already on the nodes. E.g.
+        ``c.HubTypesKubeSpawner.kube_cleanup_image = "python:3.12-slim"`` (or a mirror of
+        it) when the server image has no Python 3.10.""",
     ).tag(config=True)
 
     kube_cleanup_timeout = Float(
-        300.0,
+        1200.0,
         help="""Seconds to wait for the cleanup pod to finish. If it has not succeeded by
-        then, the deletion fails and the user stays in place, to be retried. Default
-        ``300``; e.g. ``1800`` for homes large enough that archiving them takes long.""",
+        then, the deletion fails and the user stays in place, to be retried. The pod's
+        archive stops at ``c.HubTypesArchiving.max_seconds`` (default 900; then the hub
+        audits ``storage.archive-limit``), so this is a backstop and should leave time
+        beyond that for the pod to start and delete the home. Default ``1200``; e.g.
+        ``2400`` with ``max_seconds = 1800``.""",
     ).tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import types
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_kube_cleanup_program import run_container
 from traitlets.config import Config
 
 from hubtypes.records import AccountView, WorkshopView
 from hubtypes.spawner.kube import HubTypesKubeSpawner
 from hubtypes.spawner.storage.kube import merge_storage
-from hubtypes.spawner.storage.kube_cleanup import SCRIPT
+from hubtypes.spawner.storage.kube_cleanup import BOOTSTRAP, shipped_program
 
 NOW = datetime.now(timezone.utc)
 WS = WorkshopView("py-101", "Python 101", NOW, NOW + timedelta(days=1), NOW + timedelta(days=7))
@@ -52,9 +55,14 @@ def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def make_spawner(
-    account: AccountView | None, *, name: str = "alice", server: str = "", **traits: Any
+    account: AccountView | None,
+    *,
+    name: str = "alice",
+    server: str = "",
+    config: dict[str, dict[str, Any]] | None = None,
+    **traits: Any,
 ) -> HubTypesKubeSpawner:
-    c = Config()
+    c = Config(config or {})
     c.KubeSpawner.namespace = "hubtypes"
     c.KubeSpawner.storage_pvc_ensure = True
     c.KubeSpawner.storage_capacity = "1Gi"
@@ -225,8 +233,20 @@ async def start_bounded(sp: HubTypesKubeSpawner) -> None:
         await asyncio.wait_for(sp.start(), 2)
 
 
-async def finish_cleanup_pod(k8s: Any, task: asyncio.Task[None]) -> dict[str, Any]:
-    """Wait for the cleanup pod, play kubelet (mark it Succeeded), let the task end."""
+Kubelet = Callable[[dict[str, Any]], str]
+
+
+async def finish_cleanup_pod(
+    k8s: Any,
+    task: asyncio.Task[None],
+    kubelet: Kubelet | None = None,
+    phase: str = "Succeeded",
+) -> dict[str, Any]:
+    """Wait for the cleanup pod, play kubelet, let the task end.
+
+    The pod ends as ``phase``; with ``kubelet`` (the pod's manifest -> its termination
+    message, e.g. by running its container locally) its container is terminated with that
+    message, as the kubelet reports it."""
     for _ in range(100):
         pods = {n: p for n, p in objects(k8s, "pods").items() if n.startswith("hubtypes-cleanup-")}
         if pods:
@@ -235,7 +255,21 @@ async def finish_cleanup_pod(k8s: Any, task: asyncio.Task[None]) -> dict[str, An
         await asyncio.sleep(0.05)
     ((name, pod),) = pods.items()
     manifest = dict(pod)
-    pod["status"] = {"phase": "Succeeded"}
+    status: dict[str, Any] = {"phase": phase}
+    if kubelet is not None:
+        container = manifest["spec"]["containers"][0]
+        code = 0 if phase == "Succeeded" else 1
+        terminated = {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                      "message": kubelet(manifest)}  # fmt: skip
+        status["containerStatuses"] = [
+            {"name": container["name"], "image": container["image"], "imageID": "",
+             "ready": False, "restartCount": 0, "state": {"terminated": terminated}}
+        ]  # fmt: skip
+    pod["status"] = status
+    if phase != "Succeeded":
+        await asyncio.wait([task], timeout=10)
+        assert name in objects(k8s, "pods")  # left for inspection
+        return manifest
     await asyncio.wait_for(task, 10)
     assert name not in objects(k8s, "pods")  # deleted after success
     return manifest
@@ -259,9 +293,18 @@ async def test_kmock_pvc_home_archived_by_pod_then_pvc_deleted(k8s):
     }
     assert spec["volumes"][1] == {"name": "archive", **NFS}
     container = spec["containers"][0]
-    assert container["command"] == ["sh", "-c", SCRIPT, "hubtypes-cleanup"]
-    assert container["args"][0] == "alice" and container["args"][1] == "workshops/py-101"
-    assert container["args"][2].startswith("alice-") and container["args"][3] == "keep"
+    # hubtypes' own archive code, shipped in the spec; the user's image, which has python3
+    assert container["command"] == ["python3", "-c", BOOTSTRAP, shipped_program()]
+    assert container["image"] == sp.image
+    assert container["terminationMessagePath"] == "/dev/termination-log"
+    # HubTypesArchiving's defaults, the limits local spawners use
+    assert container["args"][:13] == [
+        "--storage", "/storage", "--archive", "/archive", "--report", "/dev/termination-log",
+        "--max-bytes", str(10 * 1024**3), "--max-files", "200000", "--max-seconds", "900.0",
+        "--",
+    ]  # fmt: skip
+    assert container["args"][13] == "alice" and container["args"][14] == "workshops/py-101"
+    assert container["args"][15].startswith("alice-") and container["args"][16] == "keep"
     assert {"name": "archive", "mountPath": "/archive", "subPath": "_archive"} in container[
         "volumeMounts"
     ]
@@ -280,8 +323,93 @@ async def test_kmock_shared_volume_subpath_removed_by_cleanup_pod(k8s):
     assert container["volumeMounts"] == [
         {"name": "source", "mountPath": "/storage", "subPath": "workshops/py-101"}
     ]
-    assert container["args"] == ["alice", "", "", "delete"]
+    assert container["args"][-5:] == ["--", "alice", "", "", "delete"]
     assert manifest["spec"]["volumes"] == [{"name": "source", **NFS}]
+
+
+# --- the cleanup pod's report: the hub audits an archive stopped at a limit ---------
+
+
+def local_kubelet(tmp_path: Path, files: int = 3) -> Kubelet:
+    """Runs the cleanup pod's container here, on a home of ``files`` files (the PVC's
+    content, or the shared volume's subPath); returns the termination message it wrote."""
+
+    def kubelet(manifest: dict[str, Any]) -> str:
+        storage, archive, run = (tmp_path / d for d in ("storage", "archive", "run"))
+        for d in (storage / "alice", archive, run):
+            d.mkdir(parents=True)
+        for i in range(files):
+            (storage / "alice" / f"f{i}").write_text(str(i))
+        report = run / "termination-log"
+        done = run_container(manifest["spec"]["containers"][0], storage, archive, report)
+        assert done.returncode == 0, done.stderr
+        return report.read_text()
+
+    return kubelet
+
+
+def archive_limit_events(db_url: str) -> list[Any]:
+    from hubtypes.db.database import Database
+    from hubtypes.db.queries.audit import select_audit
+
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            events = [e for e in s.scalars(select_audit()) if e.action == "storage.archive-limit"]
+            return [(e.actor, e.target, dict(e.details)) for e in events]
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("max_files", [2, 0])
+async def test_kmock_an_archive_limit_hit_in_the_pod_is_audited(k8s, tmp_path, caplog, max_files):
+    db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
+    config = {"HubTypesArchiving": {"max_files": max_files}, "HubTypesDatabase": {"url": db_url}}
+    sp = make_spawner(participant(), config=config)
+    await start_bounded(sp)
+    caplog.set_level(logging.INFO, logger="hubtypes.spawner")
+    task = asyncio.create_task(sp.delete_forever())
+    manifest = await finish_cleanup_pod(k8s, task, local_kubelet(tmp_path))
+    args = manifest["spec"]["containers"][0]["args"]
+    assert args[args.index("--max-files") + 1] == str(max_files)  # c.HubTypesArchiving's
+    assert "hubtypes-py-101.alice" not in objects(k8s, "persistentvolumeclaims")  # went on
+    events = archive_limit_events(db_url)
+    if not max_files:  # complete: said at INFO, nothing audited
+        assert events == []
+        assert "hubtypes: archived alice (3 files, 3 bytes on disk" in caplog.text
+        assert "stopped at a limit" not in caplog.text
+        return
+    [(actor, target, details)] = events
+    assert (actor, target) == ("hub", "alice")
+    assert details["home"] == "workshops/py-101/alice"
+    assert details["limit"] == "files: 2 stored (the limit is 2)"
+    assert (details["files"], details["volume"]) == (2, "kube_shared_volume")
+    # where the manifest is on the archive volume: storage_root's layout
+    stamp = args[-2]
+    assert details["manifest"] == f"_archive/workshops/py-101/{stamp}.manifest.json"
+    manifest_file = tmp_path / "archive" / "workshops" / "py-101" / f"{stamp}.manifest.json"
+    assert json.loads(manifest_file.read_text())["complete"] is False
+    assert "the archive of workshops/py-101/alice stopped at a limit" in caplog.text
+
+
+@pytest.mark.parametrize("message", ["", "hubtypes: archived alice", '{"complete": "yes"}'])
+async def test_kmock_a_missing_or_garbled_report_does_not_fail_the_deletion(k8s, caplog, message):
+    sp = make_spawner(participant(), kube_home_storage="shared-volume")
+    await start_bounded(sp)
+    caplog.set_level(logging.WARNING, logger="hubtypes.spawner")
+    task = asyncio.create_task(sp.delete_forever())
+    await finish_cleanup_pod(k8s, task, lambda _manifest: message)  # ends without error
+    assert "succeeded without a readable report" in caplog.text
+
+
+async def test_kmock_a_failed_pod_fails_the_deletion_with_its_logs_tail(k8s):
+    sp = make_spawner(participant(), kube_home_storage="shared-volume")
+    await start_bounded(sp)
+    task = asyncio.create_task(sp.delete_forever())
+    tail = "hubtypes.fs.safe_delete.UnsafePath: alice is on another filesystem"
+    await finish_cleanup_pod(k8s, task, lambda _manifest: tail, phase="Failed")
+    with pytest.raises(RuntimeError, match="ended as Failed .*UnsafePath: alice is on another"):
+        task.result()
 
 
 async def test_kmock_community_pvc_kept_on_delete(k8s):

@@ -4,7 +4,9 @@ A home is removed when the hub deletes its user (``delete_forever``). That work 
 :func:`hubtypes.fs.work.storage_work`'s bounded pool, never in the event loop's default
 executor where logins run, and an archive is bounded by :class:`HubTypesArchiving`'s
 limits; a limit reached is written to hubtypes' audit log (``storage.archive-limit``)
-and said at WARNING, and the home is then deleted as the policy asks.
+and said at WARNING, and the home is then deleted as the policy asks. On Kubernetes the
+cleanup pod runs the same archive code with the same limits, and the hub audits its
+report with :func:`audit_archive_limit` (:mod:`.kube_cleanup`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ log = logging.getLogger("hubtypes.spawner")
 
 
 class HubTypesArchiving(LoggingConfigurable):
-    """How homes are archived and deleted in the hub process (local and Docker spawners)."""
+    """How homes are archived and deleted: the limits also bound the Kubernetes cleanup pod."""
 
     workers = Integer(
         2,
@@ -43,7 +45,8 @@ class HubTypesArchiving(LoggingConfigurable):
         (a sparse file counts its data, not its apparent size). The archive stops at the
         first file that would pass it; the manifest says so, an audit entry
         ``storage.archive-limit`` records it, and the home is deleted. 0: no limit.
-        Default 10 GiB.""",
+        These limits bound the Kubernetes cleanup pod's archives too. Default 10 GiB;
+        e.g. ``c.HubTypesArchiving.max_bytes = 2 * 1024**3``.""",
     ).tag(config=True)
 
     max_files = Integer(
@@ -97,25 +100,37 @@ async def remove_home_in_pool(spawner: Any, stored: dict[str, str], action: Any)
     )
     if report is not None and not report.complete:
         await storage_work(settings.workers).run(
-            ("audit", report.manifest), _audit_limit, spawner, stored, report
+            ("audit", report.manifest), audit_archive_limit, spawner, stored, report
         )
 
 
-def _audit_limit(spawner: Any, stored: dict[str, str], report: ArchiveReport) -> None:
+def audit_archive_limit(
+    spawner: Any, stored: dict[str, str], report: ArchiveReport, volume: str = ""
+) -> None:
+    """Say at WARNING and audit (``storage.archive-limit``) that an archive is incomplete.
+
+    The one place for it, whoever archived: the hub process (local, Docker) or the
+    Kubernetes cleanup pod, whose ``report.manifest`` is then a path on the trait
+    named ``volume`` (``kube_archive_volume``). Blocking: run it in the storage pool.
+    """
     from hubtypes.clock import utcnow
     from hubtypes.db.database import HubTypesDatabase
     from hubtypes.db.queries.audit import audit
 
-    details = {
+    details: dict[str, Any] = {
         "home": stored["home"],
         "limit": report.limit,
         "files": report.files,
         "bytes": report.bytes,
         "manifest": report.manifest,
     }
+    where = report.manifest
+    if volume:
+        details["volume"] = volume
+        where += f" on {volume}"
     log.warning(
         f"hubtypes: the archive of {stored['home']} stopped at a limit ({report.limit}); "
-        f"it holds {report.files} files, see {report.manifest}; the home is deleted"
+        f"it holds {report.files} files, see {where}; the home is deleted"
     )
     with HubTypesDatabase(parent=spawner).connect().session() as session:
         audit(session, actor="hub", action="storage.archive-limit",
@@ -127,4 +142,4 @@ def _username(spawner: Any, stored: dict[str, str]) -> str:
     return str(getattr(user, "name", "") or stored.get("user", ""))
 
 
-__all__ = ["HubTypesArchiving", "archive_and_delete", "remove_home_in_pool"]
+__all__ = ["HubTypesArchiving", "archive_and_delete", "audit_archive_limit", "remove_home_in_pool"]

@@ -18,6 +18,10 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from hubtypes.fs.archive import ArchiveLimits, ArchiveReport
+from hubtypes.fs.cleanup_main import PodReport
+from hubtypes.fs.work import storage_work
+from hubtypes.spawner.storage.archiving import HubTypesArchiving, audit_archive_limit
 from hubtypes.spawner.storage.base import StorageBackend
 from hubtypes.spawner.storage.kube_cleanup import cleanup_pod_manifest, run_cleanup_pod
 from hubtypes.storage.hub_types import HubType, Resolution, StorageAction
@@ -25,6 +29,7 @@ from hubtypes.storage.mounts import Mount
 
 STORAGE_VOLUME = "hubtypes-storage"
 HOME_VOLUME = "hubtypes-home"
+ARCHIVE_SUBPATH = "_archive"  # archives on kube_shared_volume, without kube_archive_volume
 
 
 def workshop_pvc_name(workshop_dir: str, user_dir: str) -> str:
@@ -146,14 +151,37 @@ class KubeStorage(StorageBackend):
             return
         if from_pvc and action == StorageAction.delete:
             return  # KubeSpawner deletes the PVC
-        await run_cleanup_pod(
-            spawner.api,
-            self.cleanup_manifest(spawner, stored, action, from_pvc),
-            timeout=spawner.kube_cleanup_timeout,
+        settings = HubTypesArchiving(parent=spawner)  # the limits local spawners use
+        manifest = self.cleanup_manifest(spawner, stored, action, from_pvc, settings.limits)
+        report = await run_cleanup_pod(spawner.api, manifest, timeout=spawner.kube_cleanup_timeout)
+        if report is not None and report.archived and not report.complete:
+            archived = self.archive_report(spawner, report)
+            volume = "kube_archive_volume" if spawner.kube_archive_volume else "kube_shared_volume"
+            await storage_work(settings.workers).run(
+                ("audit", archived.manifest), audit_archive_limit, spawner, stored, archived, volume
+            )
+
+    @staticmethod
+    def archive_report(spawner: Any, report: PodReport) -> ArchiveReport:
+        """The pod's report as the hub process's own: paths on the archive volume."""
+        prefix = "" if spawner.kube_archive_volume else ARCHIVE_SUBPATH
+        manifest = posixpath.join(prefix, report.manifest)
+        return ArchiveReport(
+            archive=manifest.removesuffix(".manifest.json") + ".tar.gz",
+            manifest=manifest,
+            files=report.files,
+            bytes=report.bytes,
+            sparse=report.sparse,
+            limit=report.limit,
         )
 
     def cleanup_manifest(
-        self, spawner: Any, stored: dict[str, str], action: StorageAction, from_pvc: bool
+        self,
+        spawner: Any,
+        stored: dict[str, str],
+        action: StorageAction,
+        from_pvc: bool,
+        limits: ArchiveLimits | None = None,
     ) -> dict[str, Any]:
         import time
 
@@ -168,7 +196,7 @@ class KubeStorage(StorageBackend):
                 )
             archive = {
                 "archive_volume": volume,
-                "archive_subpath": "" if spawner.kube_archive_volume else "_archive",
+                "archive_subpath": "" if spawner.kube_archive_volume else ARCHIVE_SUBPATH,
                 "archive_dir": posixpath.dirname(stored["home"]),
                 "archive_name": f"{stored['user']}-{stamp}",
             }
@@ -176,15 +204,29 @@ class KubeStorage(StorageBackend):
             source = {"persistentVolumeClaim": {"claimName": spawner.pvc_name}}
         else:
             source = dict(spawner.kube_shared_volume)
+        # "": the user's server image, which has python3 and is on the nodes already
+        image = spawner.kube_cleanup_image or spawner.image
         return cleanup_pod_manifest(
             namespace=spawner.namespace,
-            image=spawner.kube_cleanup_image,
+            image=image,
             source_volume=source,
             home=stored["home"],
             from_pvc=from_pvc,
             delete=not from_pvc,  # a PVC is deleted whole by KubeSpawner afterwards
+            limits=limits,
+            image_pull_policy=None if spawner.kube_cleanup_image else spawner.image_pull_policy,
+            image_pull_secrets=pull_secrets(spawner.image_pull_secrets),
             **archive,
         )
+
+
+def pull_secrets(secrets: list[Any] | str | None) -> list[dict[str, str]]:
+    """KubeSpawner's ``image_pull_secrets`` (names, or ``{"name": ...}``) as a pod spec's."""
+    if not secrets:
+        return []
+    if isinstance(secrets, str):
+        secrets = [secrets]
+    return [{"name": s} if isinstance(s, str) else {"name": str(s["name"])} for s in secrets]
 
 
 __all__ = ["KubeStorage", "kube_storage", "merge_storage", "workshop_pvc_name"]
