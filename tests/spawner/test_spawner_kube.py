@@ -311,6 +311,21 @@ async def test_kmock_pvc_home_archived_by_pod_then_pvc_deleted(k8s):
     assert "hubtypes-py-101.alice" not in objects(k8s, "persistentvolumeclaims")
 
 
+async def test_kmock_a_retry_after_a_timeout_waits_for_the_first_pod(k8s):
+    sp = make_spawner(participant(), kube_home_storage="shared-volume")
+    await start_bounded(sp)
+    sp.kube_cleanup_timeout = 0.5
+    with pytest.raises(RuntimeError, match="not finished"):
+        await sp.delete_forever()  # the pod is still running when the hub gives up
+    [first] = [n for n in objects(k8s, "pods") if n.startswith("hubtypes-cleanup-")]
+    sp.kube_cleanup_timeout = 30
+    await asyncio.sleep(1.1)  # the archive's name has a time stamp to the second
+    # the hub retries later (a new archive time stamp): it waits for the same pod
+    task = asyncio.create_task(sp.delete_forever())
+    manifest = await finish_cleanup_pod(k8s, task)
+    assert manifest["metadata"]["name"] == first
+
+
 async def test_kmock_shared_volume_subpath_removed_by_cleanup_pod(k8s):
     sp = make_spawner(participant(), kube_home_storage="shared-volume")
     await start_bounded(sp)

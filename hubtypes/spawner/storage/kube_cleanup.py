@@ -156,7 +156,9 @@ def cleanup_pod_manifest(
             archive_mount["subPath"] = archive_subpath
         mounts.append(archive_mount)
     mode = "delete" if delete else "keep"
-    job = f"{namespace}/{home}/{archive_name}/{mode}"
+    # the job, not its time stamp: a retry after a timeout (a new stamp) finds the pod
+    # still running from the first attempt and waits for it, never archiving twice
+    job = f"{namespace}/{home}/{'archive' if archive_name else 'no-archive'}/{mode}"
     options = {
         "--storage": SOURCE,
         "--archive": ARCHIVE,
