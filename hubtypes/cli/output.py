@@ -9,20 +9,22 @@ from typing import Any, TextIO
 from hubtypes.records import CREDENTIAL_COLUMNS
 
 
-def print_credentials(credentials: Sequence[Mapping[str, Any]], fmt: str, out: TextIO) -> None:
-    """Credentials (keyed by :data:`CREDENTIAL_COLUMNS`) as CSV or a table on ``out``.
+def print_credentials(
+    credentials: Sequence[Mapping[str, Any]], fmt: str, out: TextIO, extra: Sequence[str] = ()
+) -> None:
+    """Credentials (keyed by :data:`CREDENTIAL_COLUMNS`, then ``extra``: a roster's
+    ``name`` and ``email``, whom each account is for) as CSV or a table on ``out``.
 
     Codes go to stdout only, once; nothing here logs them.
     """
-    rows = [
-        ["" if c.get(k) is None else str(c[k]) for k in CREDENTIAL_COLUMNS] for c in credentials
-    ]
+    columns = [*CREDENTIAL_COLUMNS, *extra]
+    rows = [["" if c.get(k) is None else str(c[k]) for k in columns] for c in credentials]
     if fmt == "csv":
         writer = csv.writer(out)
-        writer.writerow(CREDENTIAL_COLUMNS)
+        writer.writerow(columns)
         writer.writerows(rows)
     else:
-        print_table(CREDENTIAL_COLUMNS, rows, out)
+        print_table(columns, rows, out)
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO) -> None:

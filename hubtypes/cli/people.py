@@ -52,12 +52,19 @@ def add_parsers(accounts: Any, workshop: Any, route_args: Any) -> None:
     route_args(archive)
 
 
+ROSTER_ROLES = ("participant", "instructor")
+ROSTER_EXTRA = ("name", "email")  # shown beside each new code: whom it is for
 HANDLED = {("accounts", "reissue"), ("accounts", "unthrottle"), ("accounts", "import"),
            ("workshop", "archive")}  # fmt: skip
 
 
 def run(args: argparse.Namespace, open_db: Any, actor: str) -> int:
     """``open_db(url)``: the command line's database opener; ``actor``: its audit name."""
+    if args.action == "import" and args.role not in ROSTER_ROLES:
+        # as the service's roster route: a roster makes participants or instructors
+        roles = " or ".join(ROSTER_ROLES)
+        raise InputError("role", f"{args.role!r} is not a role for a roster; use {roles} "
+                         "(admins: accounts create --role admin)")  # fmt: skip
     if getattr(args, "hub_url", None):
         return _remote(args)
     CLI_ACTOR = actor  # noqa: N806 (the name the other commands use)
@@ -131,8 +138,9 @@ def _import_db(args: argparse.Namespace, db: Any, now: Any, actor: str) -> int:
                                 role=Role(args.role), expires_at=None, created_by=actor,
                                 now=now)  # fmt: skip
     by_name = {p["username"]: p for p in data["people"]}
-    rows = [{**c.as_dict(), "name": by_name[c.username]["name"]} for c in creds]
-    print_credentials(rows, args.format, sys.stdout)
+    rows = [{**c.as_dict(), "name": by_name[c.username]["name"],
+             "email": by_name[c.username]["email"]} for c in creds]  # fmt: skip
+    print_credentials(rows, args.format, sys.stdout, extra=ROSTER_EXTRA)
     print(f"created {len(rows)} account(s); the codes are shown only once", file=sys.stderr)
     return 0
 
@@ -161,7 +169,7 @@ def _remote(args: argparse.Namespace) -> int:
         data = asyncio.run(
             service.call("POST", base + "/roster", {**body, "planned": plan["usernames"]})
         )
-        print_credentials(data["credentials"], args.format, sys.stdout)
+        print_credentials(data["credentials"], args.format, sys.stdout, extra=ROSTER_EXTRA)
         return 0
     account = f"{base}/accounts/{quote_name(args.username)}"
     if args.action == "unthrottle":
