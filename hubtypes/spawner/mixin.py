@@ -30,7 +30,7 @@ from hubtypes.clock import Clock, utcnow
 from hubtypes.db.engine import DatabaseError
 from hubtypes.records import AccountView
 from hubtypes.spawner.grants import grant_account, owns_home
-from hubtypes.spawner.stopping import remove_ephemeral_home, stop_arguments
+from hubtypes.spawner.stopping import prepare_stop, remove_ephemeral_home
 from hubtypes.spawner.storage import named_backend
 from hubtypes.spawner.storage.archiving import HubTypesArchiving
 from hubtypes.spawner.storage.base import StorageBackend
@@ -371,7 +371,7 @@ class HubTypeSpawnerMixin(LoggingConfigurable):
         # as JupyterHub called us (some spawners' stop() takes no `now`), plus now=True when
         # a reset is about to delete the data (hubtypes.spawner.stopping says why)
         stop = super().stop  # type: ignore[misc]
-        args, kwargs = await stop_arguments(self, stop, args, kwargs)
+        args, kwargs = await prepare_stop(self, stop, args, kwargs)
         result = await maybe_future(stop(*args, **kwargs))
         await remove_ephemeral_home(self, self._hubtypes_stored)
         return result

@@ -10,11 +10,14 @@ The Kubernetes API is kmock's emulator (no cluster can run here), as in test_spa
 
 from __future__ import annotations
 
+import glob
+import os
 import types
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import requests
 from test_spawner_kube import KUBECONFIG, NFS, RESOURCES, start_bounded, use_kubeconfig
 from traitlets.config import Config
 
@@ -25,7 +28,7 @@ from hubtypes.db.queries.resets import start_reset
 from hubtypes.db.queries.workshops import create_workshop
 from hubtypes.inputs import WorkshopInput
 from hubtypes.spawner.kube import HubTypesKubeSpawner
-from hubtypes.spawner.stopping import takes_now
+from hubtypes.spawner.stopping import descendants, takes_now
 
 NOW = datetime.now(timezone.utc)
 
@@ -70,6 +73,20 @@ def test_takes_now():
     async def anything(*args, **kwargs): ...
 
     assert takes_now(with_now) and takes_now(anything) and not takes_now(no_args)
+
+
+@pytest.mark.parametrize(
+    "tree, below",
+    [
+        ({1: []}, []),
+        ({1: [2, 3], 2: [4], 3: [], 4: []}, [2, 3, 4]),  # parents before their children
+        ({1: [2], 2: [1]}, [2]),  # a loop (pids reused while reading) ends
+        ({1: [2], 2: [2, 3]}, [2, 3]),
+        ({1: [9]}, [9]),  # a child gone before it was read: no children
+    ],
+)
+def test_descendants(tree, below):
+    assert descendants(lambda p: list(tree.get(p, [])), 1) == below
 
 
 @pytest.fixture
@@ -118,10 +135,19 @@ async def test_kube_pod_of_an_account_being_reset_is_deleted_without_grace(k8s_d
     assert deletes[-1].data["gracePeriodSeconds"] == 0
 
 
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
 @pytest.mark.hub
-def test_local_server_of_a_reset_account_gets_sigterm_at_once(real_hub_factory, tmp_path):
-    """On a real hub (SimpleLocalProcessSpawner, debug log): the reset's stop goes straight
-    to SIGTERM ("Terminating"), where an ordinary stop starts with SIGINT ("Interrupting")."""
+def test_local_server_of_a_reset_account_is_killed_with_its_kernel(real_hub_factory, tmp_path):
+    """On a real hub (SimpleLocalProcessSpawner, debug log): the reset kills the server and
+    the kernel it started (SIGKILL; the kernel runs in a session of its own), where an
+    ordinary stop starts with SIGINT ("Interrupting")."""
     import svchub
 
     sh = svchub.start(real_hub_factory, tmp_path, hubtypes_spawner=True)
@@ -138,6 +164,14 @@ def test_local_server_of_a_reset_account_gets_sigterm_at_once(real_hub_factory, 
     svchub.wait_for(lambda: not sh.hub.api("GET", f"/users/{bob}").json()["servers"], 60,
                     "bob's server stopped")  # fmt: skip
     assert f"Interrupting {pids[bob]}" in sh.hub.log_text()
+    # ann runs a kernel: a child of her server, in a session of its own
+    server_pid, env = sh.hub.server_process(ann)
+    headers = {"Authorization": f"token {env['JUPYTERHUB_API_TOKEN']}"}
+    r = requests.post(f"{sh.hub.url}user/{ann}/api/kernels", headers=headers, json={},
+                      timeout=60)  # fmt: skip
+    assert r.status_code == 201, r.text
+    kernel = svchub.wait_for(lambda: _kernel_pid(server_pid), 60, "the kernel process")
+    assert os.getsid(kernel) != os.getsid(server_pid)
     # the reset's stop: at once
     r = sh.call("POST", "workshops/st/reset", json={"confirm": "st"})
     assert r.status_code == 202, r.text
@@ -145,5 +179,16 @@ def test_local_server_of_a_reset_account_gets_sigterm_at_once(real_hub_factory, 
                     "the reset done")  # fmt: skip
     log = sh.hub.log_text()
     assert f"{ann} is being reset; stopping at once" in log
-    assert f"Terminating {pids[ann]}" in log and f"Interrupting {pids[ann]}" not in log
+    assert f"killed {ann}'s server (pid {pids[ann]}) and the 1 process(es)" in log
+    assert f"Interrupting {pids[ann]}" not in log
+    assert not alive(pids[ann]) and not alive(kernel)  # no kernel left behind
     assert sh.hub.api("GET", f"/users/{ann}").status_code == 404
+
+
+def _kernel_pid(server: int) -> int | None:
+    """The ipykernel process the server started, once it runs."""
+    for path in glob.glob(f"/proc/{server}/task/*/children"):
+        for pid in open(path).read().split():
+            if "ipykernel" in open(f"/proc/{pid}/cmdline").read():
+                return int(pid)
+    return None
