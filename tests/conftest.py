@@ -8,6 +8,7 @@ CI (env ``CI`` set), where a skip would hide untested code: there it fails.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import shutil
 import subprocess
@@ -112,6 +113,22 @@ LONG_FILES = (
     "tests/services/workshop/test_grants_hub.py",
     "tests/services/workshop/test_security_tokens.py",
 )
+
+
+@pytest.fixture(autouse=True)
+def _loggers_back_under_root() -> Iterator[None]:
+    """Undo a service app's log routing after each test.
+
+    HubServiceApp._route_logs makes the "hubtypes" and "tornado" loggers children of the
+    app's own logger, which does not propagate: right for a service process, but a test
+    that runs an app in-process would leave every later test in that worker logging past
+    caplog (seen in CI's xdist run: a kube test found its warning on stderr, not in caplog).
+    """
+    yield
+    for name in ("hubtypes", "tornado"):
+        logger = logging.getLogger(name)
+        logger.parent = logging.getLogger()
+        logger.setLevel(logging.NOTSET)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
