@@ -158,9 +158,11 @@ def start(
     interval: float = 3600,
     lab: bool = False,
     hubtypes_spawner: bool = False,
+    extra_config: str = "",
 ) -> ServiceHub:
     """The hub with the service; ``hubtypes_spawner``: the spawner mixin on
-    SimpleLocalProcessSpawner (storage under ``tmp_path/store``) instead of the bare one."""
+    SimpleLocalProcessSpawner (storage under ``tmp_path/store``) instead of the bare one;
+    ``extra_config``: lines added last (e.g. another spawner)."""
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     homes = tmp_path / "homes"
     homes.mkdir(exist_ok=True)
@@ -171,7 +173,7 @@ def start(
     if hubtypes_spawner:
         store, archive = tmp_path / "store", tmp_path / "archive"
         config += HUBTYPES_SPAWNER.format(store=str(store), archive=str(archive))
-    hub = factory(config)
+    hub = factory(config + extra_config)
     sh = ServiceHub(hub, db_url, tmp_path)
     sh.wait_service()
     return sh

@@ -33,9 +33,14 @@ def start(**kw) -> tuple[svchub.ServiceHub, RealHub]:
     return svchub.start(factory, tmp, **kw), hubs[0]
 
 
-def hub_cpu_seconds(hub: RealHub) -> float:
-    """User + system CPU time of the hub process, from /proc/<pid>/stat."""
-    assert hub._process is not None
-    fields = Path(f"/proc/{hub._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid``, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def hub_cpu_seconds(hub: RealHub) -> float:
+    """User + system CPU time of the hub process."""
+    assert hub._process is not None
+    return cpu_seconds(hub._process.pid)

@@ -14,7 +14,12 @@ servers shutting down, the service, the proxy), the machine's busy time per seco
 SQLite commits wait for the disk inside its event loop, which is wall time and not CPU; run with
 ``TMPDIR=/dev/shm`` to put the hub's database (and the homes) on tmpfs and see the
 difference. ``--service-only`` skips the one-at-a-time route.
-Run: python tests/benchmarks/bench_reset.py [N] [S] [--service-only]
+``--kube``: the mixin on KubeSpawner instead, against the kmock Kubernetes emulator in a
+process of its own (``tests/kmock_cluster.py``: a stand-in kubelet turns pods Running, and one
+small HTTP server answers for every single-user server), so what is measured is the hub's
+side of a reset on Kubernetes: pods deleted with no grace period, persistent volume
+claims deleted, users deleted. The emulator's CPU counts among the others'.
+Run: python tests/benchmarks/bench_reset.py [N] [S] [--service-only] [--kube]
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ import sys
 import tempfile
 import time
 
-from _svc import hub_cpu_seconds, start
+from _svc import cpu_seconds, hub_cpu_seconds, start
+from kubehub import KubeCluster, kube_cluster
 
 UNRESPONSIVE = "Event loop was unresponsive"
 
@@ -54,21 +60,27 @@ def setup(sh, slug: str, n: int, servers: int) -> list[str]:
     raise RuntimeError("servers did not start")
 
 
-def snapshot(hub) -> dict[str, float]:
+def snapshot(hub, emulator_pid: int | None = None) -> dict[str, float]:
     """CPU seconds so far: the hub's own, and the whole machine's busy and I/O-wait time
-    summed over its CPUs (``/proc/<pid>/stat``, ``/proc/stat``)."""
+    summed over its CPUs (``/proc/<pid>/stat``, ``/proc/stat``); with ``emulator_pid``,
+    the Kubernetes emulator's too (it is one of the others)."""
     ticks = os.sysconf("SC_CLK_TCK")
     with open("/proc/stat") as f:
         user, nice, system, idle, iowait, irq, softirq = map(int, f.readline().split()[1:8])
-    return {
+    out = {
         "hub_cpu_s": hub_cpu_seconds(hub),
         "machine_busy_s": (user + nice + system + irq + softirq) / ticks,
         "machine_iowait_s": iowait / ticks,
     }
+    if emulator_pid is not None:
+        out["emulator_cpu_s"] = cpu_seconds(emulator_pid)
+    return out
 
 
-def measured(before: dict[str, float], hub, wall: float) -> dict[str, float]:
-    after = snapshot(hub)
+def measured(
+    before: dict[str, float], hub, wall: float, emulator_pid: int | None = None
+) -> dict[str, float]:
+    after = snapshot(hub, emulator_pid)
     out = {"wall_s": round(wall, 2)}
     out.update({k: round(after[k] - before[k], 2) for k in before})
     out["wall_over_cpu"] = round(wall / out["hub_cpu_s"], 2)
@@ -84,24 +96,52 @@ def wait_stopped(sh, name: str) -> None:
         time.sleep(0.05)
 
 
-def main(n: int = 500, servers: int = 50, service_only: bool = False) -> None:
-    sh, hub = start()
+def main(n: int = 500, servers: int = 50, service_only: bool = False, kube: bool = False) -> None:
+    if kube:
+        with kube_cluster() as cluster:
+            spawner = "hubtypes-kube (the mixin on KubeSpawner), against the kmock emulator"
+            started = start(hubtypes_spawner=False, extra_config=cluster.hub_config)
+            run(n, servers, service_only, started, spawner, cluster)
+    else:
+        run(n, servers, service_only, start(),
+            "hubtypes-simple (the mixin on SimpleLocalProcessSpawner)")  # fmt: skip
+
+
+def kube_after(cluster: KubeCluster | None, deletions_before: dict[str, int]) -> dict:
+    """Pods and claims still in the emulator (none, once the users are gone), and the pod
+    deletions of this phase (server pods by grace period, and finished cleanup pods)."""
+    if cluster is None:
+        return {}
+    out: dict = {f"{p}_left": len(cluster.names(p)) for p in ("pods", "persistentvolumeclaims")}
+    now = cluster.pod_deletions()
+    out["pod_deletions"] = {k: v - deletions_before.get(k, 0) for k, v in now.items()
+                            if v > deletions_before.get(k, 0)}  # fmt: skip
+    return out
+
+
+def run(n: int, servers: int, service_only: bool, started, spawner: str,
+        cluster: KubeCluster | None = None) -> None:  # fmt: skip
+    sh, hub = started
+    emulator_pid = cluster.pid if cluster else None
+    deletions_of = cluster.pod_deletions if cluster else dict
     try:
         service_names = setup(sh, "svc", n, servers)
         log0 = len(hub.log_text())
-        before, t0 = snapshot(hub), time.perf_counter()
+        deletions = deletions_of()
+        before, t0 = snapshot(hub, emulator_pid), time.perf_counter()
         r = sh.call("POST", "workshops/svc/reset", json={"confirm": "svc"})
         assert r.status_code == 202, r.text
         while sh.call("GET", "workshops/svc/reset").json()["state"] == "running":
             time.sleep(0.1)
-        service = measured(before, hub, time.perf_counter() - t0)
+        service = measured(before, hub, time.perf_counter() - t0, emulator_pid)
         assert sh.call("GET", "workshops/svc/reset").json()["state"] == "done"
         service["unresponsive_warnings"] = hub.log_text()[log0:].count(UNRESPONSIVE)
+        service.update(kube_after(cluster, deletions))
         result = {
             "benchmark": "reset",
             "participants": n,
             "running_servers": servers,
-            "spawner": "hubtypes-simple (the mixin on SimpleLocalProcessSpawner)",
+            "spawner": spawner,
             "tmpdir": tempfile.gettempdir(),
             "service": service,
             "goal_wall_over_cpu": 1.3,
@@ -112,14 +152,16 @@ def main(n: int = 500, servers: int = 50, service_only: bool = False) -> None:
 
         names = setup(sh, "manual", n, servers)
         log0 = len(hub.log_text())
-        before, t0 = snapshot(hub), time.perf_counter()
+        deletions = deletions_of()
+        before, t0 = snapshot(hub, emulator_pid), time.perf_counter()
         for name in names:  # what an admin scripts today: one user at a time
             if name in names[:servers]:
                 sh.hub.api("DELETE", f"/users/{name}/server")
                 wait_stopped(sh, name)
             assert sh.hub.api("DELETE", f"/users/{name}").status_code == 204
-        manual = measured(before, hub, time.perf_counter() - t0)
+        manual = measured(before, hub, time.perf_counter() - t0, emulator_pid)
         manual["unresponsive_warnings"] = hub.log_text()[log0:].count(UNRESPONSIVE)
+        manual.update(kube_after(cluster, deletions))
         left = {u["name"] for u in sh.hub.api("GET", "/users?limit=200").json()}
         assert not left & (set(service_names) | set(names))
         print(json.dumps({
@@ -133,4 +175,4 @@ def main(n: int = 500, servers: int = 50, service_only: bool = False) -> None:
 
 if __name__ == "__main__":
     numbers = [int(a) for a in sys.argv[1:] if not a.startswith("--")]
-    main(*numbers[:2], service_only="--service-only" in sys.argv)
+    main(*numbers[:2], service_only="--service-only" in sys.argv, kube="--kube" in sys.argv)
