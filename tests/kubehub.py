@@ -66,6 +66,11 @@ class KubeCluster:
         url = f"http://127.0.0.1:{self.server_port}/_kmock/pod-deletions"
         return dict(requests.get(url, timeout=30).json())
 
+    def pod_deletions_since(self, before: dict[str, int]) -> dict[str, int]:
+        """The pod deletions since ``before`` (an earlier :meth:`pod_deletions`)."""
+        return {k: v - before.get(k, 0) for k, v in self.pod_deletions().items()
+                if v > before.get(k, 0)}  # fmt: skip
+
 
 @contextmanager
 def kube_cluster(workdir: Path | None = None) -> Iterator[KubeCluster]:

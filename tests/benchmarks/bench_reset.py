@@ -113,9 +113,7 @@ def kube_after(cluster: KubeCluster | None, deletions_before: dict[str, int]) ->
     if cluster is None:
         return {}
     out: dict = {f"{p}_left": len(cluster.names(p)) for p in ("pods", "persistentvolumeclaims")}
-    now = cluster.pod_deletions()
-    out["pod_deletions"] = {k: v - deletions_before.get(k, 0) for k, v in now.items()
-                            if v > deletions_before.get(k, 0)}  # fmt: skip
+    out["pod_deletions"] = cluster.pod_deletions_since(deletions_before)
     return out
 
 

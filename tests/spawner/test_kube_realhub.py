@@ -66,8 +66,7 @@ def reset_and_check(sh: svchub.ServiceHub, cluster: KubeCluster) -> None:
         time.sleep(0.2)
     assert sh.call("GET", "workshops/py/reset").json()["state"] == "done"
 
-    after = cluster.pod_deletions()
-    done = {k: v - before.get(k, 0) for k, v in after.items() if v > before.get(k, 0)}
+    done = cluster.pod_deletions_since(before)
     # ann's server stopped at once, her home archived by one cleanup pod; bob never
     # started a server, so nothing of his was in the cluster
     assert done == {"grace 0 s": 1, "cleanup pods (done)": 1}, done
