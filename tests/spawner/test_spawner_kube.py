@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kubehub import KUBECONFIG, NAMESPACE
 from test_kube_cleanup_program import run_container
 from traitlets.config import Config
 
@@ -24,6 +23,13 @@ from hubtypes.spawner.storage.kube_cleanup import BOOTSTRAP, shipped_program
 NOW = datetime.now(timezone.utc)
 WS = WorkshopView("py-101", "Python 101", NOW, NOW + timedelta(days=1), NOW + timedelta(days=7))
 NFS = {"persistentVolumeClaim": {"claimName": "hubtypes-nfs"}}
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{{name: c, cluster: {{server: "{url}"}}}}]
+users: [{{name: u, user: {{token: dummy}}}}]
+contexts: [{{name: x, context: {{cluster: c, user: u, namespace: hubtypes}}}}]
+current-context: x
+"""
 
 
 def use_kubeconfig(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,9 +49,7 @@ def use_kubeconfig(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "kubeconfig"
-    path.write_text(
-        KUBECONFIG.format(url="http://127.0.0.1:9", namespace=NAMESPACE)
-    )  # no one there
+    path.write_text(KUBECONFIG.format(url="http://127.0.0.1:9"))  # nothing listens there
     use_kubeconfig(path, monkeypatch)
     return path
 
@@ -59,7 +63,7 @@ def make_spawner(
     **traits: Any,
 ) -> HubTypesKubeSpawner:
     c = Config(config or {})
-    c.KubeSpawner.namespace = NAMESPACE
+    c.KubeSpawner.namespace = "hubtypes"
     c.KubeSpawner.storage_pvc_ensure = True
     c.KubeSpawner.storage_capacity = "1Gi"
     c.HubTypesKubeSpawner.kube_shared_volume = NFS
@@ -205,7 +209,7 @@ async def k8s(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         for resource in RESOURCES:
             emulator.resources[resource] = {}
         path = tmp_path / "kubeconfig"
-        path.write_text(KUBECONFIG.format(url=emulator.url, namespace=NAMESPACE))
+        path.write_text(KUBECONFIG.format(url=emulator.url))
         use_kubeconfig(path, monkeypatch)
         yield emulator
 
