@@ -196,6 +196,9 @@ class NoNowStop:
     def load_state(self, state: dict[str, Any]) -> None:
         pass
 
+    def delete_forever(self) -> None:
+        pass  # as jupyterhub.spawner.Spawner's: a plain method with nothing to delete
+
 
 class Spawner(HubTypeSpawnerMixin, NoNowStop):
     user = types.SimpleNamespace(name="eve")
@@ -399,3 +402,23 @@ def test_where_the_home_is_survives_a_hub_restart(
     assert hub.api("DELETE", "/users/rhea").status_code == 204
     assert not (store / "community/rhea").exists()  # the home it had, from the state
     assert not (store / "workshops/late/rhea").exists()  # never created, never touched
+
+
+async def test_deleting_a_named_server_that_shares_the_home_does_not_wait(tmp_path: Path) -> None:
+    """JupyterHub's ``DELETE /users/{name}/servers/{server}`` with ``remove`` answers 204,
+    then awaits ``delete_forever`` before it forgets the server (jupyterhub 5.5 and 6.1,
+    apihandlers/users.py, ``_remove_spawner``). A named server sharing the user's home keeps
+    it, so ``delete_forever`` finishes without a turn of the event loop, as the stock
+    spawner's does: the user's next request must not count the removed server against
+    ``named_server_limit_per_user`` (JupyterHub's own ``test_named_server_limit`` got 400
+    under load when it waited on the storage pool)."""
+    store = tmp_path / "store"
+    (store / "community/eve").mkdir(parents=True)
+    (store / "community/eve/thesis.txt").write_text("years of work")
+    sp = old_state_spawner(store, "two", {})
+    sp.load_state({"pid": 0, "hubtypes": {"type": "community", "home": "community/eve",
+                                          "workshop": "", "user": "eve"}})  # fmt: skip
+    deleting = sp.delete_forever()
+    with pytest.raises(StopIteration):  # done at its first step: it never yielded
+        deleting.send(None)
+    assert (store / "community/eve/thesis.txt").read_text() == "years of work"

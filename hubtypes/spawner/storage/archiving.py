@@ -87,6 +87,11 @@ def archive_and_delete(
 
 async def remove_home_in_pool(spawner: Any, stored: dict[str, str], action: Any) -> None:
     """What the local and Docker backends do on deletion, in the storage pool."""
+    if action == StorageAction.keep:
+        # back at once, without a turn of the event loop: the hub counts a removed named
+        # server against the user's limit until delete_forever returns (and has answered
+        # 204 already; see jupyterhub/apihandlers/users.py, _remove_spawner)
+        return
     settings = HubTypesArchiving(parent=spawner)
     root = spawner.storage_root
     report = await storage_work(settings.workers).run(
