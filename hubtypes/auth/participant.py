@@ -25,7 +25,7 @@ from hubtypes.access.expiry import account_status
 from hubtypes.auth.login_page import ended_payload
 from hubtypes.auth.page_dates import WorkshopDates
 from hubtypes.auth.refusals import UNAVAILABLE, one_line
-from hubtypes.db.database import Database
+from hubtypes.db.database import Database, without_waiting
 from hubtypes.db.queries import logins
 from hubtypes.records import AccountView
 
@@ -49,6 +49,32 @@ async def in_thread(log: logging.Logger | Any, fn: Callable[..., Any], *args: An
             log.error(f"hubtypes' database is unavailable: {one_line(e)}")
             raise web.HTTPError(503, UNAVAILABLE) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def on_loop_or_in_thread(
+    log: logging.Logger | Any, fn: Callable[..., Any], *args: Any
+) -> Any:
+    """``fn`` right here on the event loop if the database can answer at once, else as
+    :func:`in_thread` does.
+
+    For SQLite (a local file in WAL mode, commits without a flush): a login's transaction
+    takes a fraction of a millisecond, like the hub's own queries on its loop, while a hop to
+    a worker thread costs more than that in interpreter-lock hand-overs under a burst
+    (docs/workshop-authenticator.md has the figures). A database another process is writing
+    to fails at once here instead of waiting (``without_waiting``); that call then goes to a
+    worker thread, which waits.
+    """
+    try:
+        with without_waiting():
+            return fn(*args)
+    except (IntegrityError, OperationalError) as e:
+        # busy, or two first failures for one key at once: rolled back whole, so the
+        # thread's attempt is a clean retry
+        log.debug(f"hubtypes' database was busy; waiting for it in a thread: {one_line(e)}")
+    except DBAPIError as e:
+        log.error(f"hubtypes' database is unavailable: {one_line(e)}")
+        raise web.HTTPError(503, UNAVAILABLE) from None
+    return await in_thread(log, fn, *args)
 
 
 def account_now(database: Database, username: str) -> AccountView | None:

@@ -1,7 +1,10 @@
 """WorkshopAuthenticator: access-code logins for time-bound workshop accounts.
 
-Every database call runs in a worker thread (``asyncio.to_thread``), so a burst
-of logins at the start of a workshop never blocks the hub's event loop.
+A login's database transaction runs on the hub's event loop when hubtypes' database is
+SQLite and nobody else is writing to it (a fraction of a millisecond, like the hub's own
+queries), else in a worker thread (``asyncio.to_thread``), so a burst of logins at the
+start of a workshop never leaves the loop waiting for a lock or a database server
+(``sqlite_on_event_loop``).
 
 Works on JupyterHub 5.5 and 6.x alike: a locked account's session, API tokens and the
 hub's answers to its servers end at the next auth refresh on both (see
@@ -39,7 +42,12 @@ from hubtypes.auth.login_page import (
     clear_ended_notice,
     leave_ended_notice,
 )
-from hubtypes.auth.participant import in_thread, participant_dates, session_check
+from hubtypes.auth.participant import (
+    in_thread,
+    on_loop_or_in_thread,
+    participant_dates,
+    session_check,
+)
 from hubtypes.auth.refusals import GENERIC_FAILURE, Refusal
 from hubtypes.clock import utcnow
 from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
@@ -130,6 +138,17 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
         help="""JupyterHub group a workshop's instructors are also put in (``{slug}`` as
         above). Must match ``c.WorkshopService.instructors_group``. Default
         ``"workshop-{slug}-instructors"``.""",
+    ).tag(config=True)
+    sqlite_on_event_loop = Bool(
+        True,
+        help="""Run a login's and a session refresh's transaction on the hub's event loop
+        when hubtypes' database is SQLite, as the hub runs its own queries: under a burst
+        of returning logins that is about 1.3x the logins per second of a worker thread,
+        whose hand-overs of the interpreter lock cost more than the query. The loop never
+        waits there for another process's write: such a call moves to a worker thread.
+        Default True; set False for a SQLite file on a network file system, whose reads
+        can be slow. A database server (PostgreSQL) is always called from a worker
+        thread.""",
     ).tag(config=True)
     reject_unknown_users = Bool(
         True,
@@ -329,7 +348,9 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
         forwarded = ",".join(request.headers.get_list("X-Forwarded-For"))
         return client_address(forwarded, peer_ip, self.trusted_proxy_hops)
 
-    async def _in_thread(self, fn: Any, *args: Any) -> Any:
+    async def _database_call(self, fn: Any, *args: Any) -> Any:
+        if self.sqlite_on_event_loop and self.database.is_sqlite:
+            return await on_loop_or_in_thread(self.log, fn, *args)
         return await in_thread(self.log, fn, *args)
 
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> dict | None:
@@ -338,7 +359,7 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
         if not username or not code:
             raise web.HTTPError(403, GENERIC_FAILURE)
         address = self.client_address(handler)
-        result = await self._in_thread(self._check_login, username, code, address)
+        result = await self._database_call(self._check_login, username, code, address)
         if isinstance(result, Refusal):
             self.log.info(f"Login refused for {username[:64]!r} from {address}: {result.message}")
             if result.retry_after is not None and handler is not None:
@@ -358,7 +379,7 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
     async def refresh_user(self, user: Any, handler: Any = None) -> bool:
         """False once the account is locked or its code reissued, so the hub ends its
         sessions; the login page the browser is sent to then says why (auth/login_page.py)."""
-        view, valid, why = await self._in_thread(
+        view, valid, why = await self._database_call(
             session_check, self.database, user.name, self.clock(), self.reject_unknown_users
         )
         self.dates.remember(user.name, view)

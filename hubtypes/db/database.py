@@ -6,12 +6,13 @@ and the services' in-process parts share its engine and connection pool.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from traitlets import Unicode, default
 from traitlets.config import LoggingConfigurable
@@ -19,7 +20,28 @@ from traitlets.config import LoggingConfigurable
 from hubtypes.db.engine import DEFAULT_URL, DatabaseError, make_engine
 from hubtypes.db.schema import ensure_schema
 
-__all__ = ["Database", "DatabaseError", "HubTypesDatabase", "forget_databases", "get_database"]
+__all__ = [
+    "Database",
+    "DatabaseError",
+    "HubTypesDatabase",
+    "forget_databases",
+    "get_database",
+    "without_waiting",
+]
+
+_waiting = contextvars.ContextVar("hubtypes_db_waits_when_busy", default=True)
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Inside, a SQLite database that another connection is writing to fails at once
+    (``OperationalError``) instead of waiting up to its busy timeout: for calls on the
+    hub's event loop, which must never stall behind another process's write."""
+    token = _waiting.set(False)
+    try:
+        yield
+    finally:
+        _waiting.reset(token)
 
 
 class Database:
@@ -30,21 +52,38 @@ class Database:
         self.engine = make_engine(url)
         ensure_schema(self.engine, url, create_if_empty=upgrade)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._no_wait_engine: Engine | None = None
+        self._no_wait_lock = threading.Lock()
+
+    @property
+    def is_sqlite(self) -> bool:
+        """A local file: a short transaction is as quick as the hub's own queries."""
+        return self.engine.dialect.name == "sqlite"
+
+    def _engine(self) -> Engine:
+        if _waiting.get() or not self.is_sqlite:
+            return self.engine
+        with self._no_wait_lock:  # a second pool, made once: its connections never wait
+            if self._no_wait_engine is None:
+                self._no_wait_engine = make_engine(self.url, wait_when_busy=False)
+            return self._no_wait_engine
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
-        with self._sessions() as session, session.begin():
+        with self._sessions(bind=self._engine()) as session, session.begin():
             yield session
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """A Core connection in one transaction: for hot paths that need no ORM."""
-        with self.engine.begin() as conn:
+        with self._engine().begin() as conn:
             yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._no_wait_engine is not None:
+            self._no_wait_engine.dispose()
 
 
 _databases: dict[str, Database] = {}

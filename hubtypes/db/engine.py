@@ -15,27 +15,38 @@ class DatabaseError(RuntimeError):
     """hubtypes' database cannot be used as it is (e.g. it needs an upgrade)."""
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the hub and a service process read and write one file at once;
-    # busy_timeout makes a writer wait for the other instead of failing.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+BUSY_TIMEOUT_S = 10
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL mode and a busy timeout."""
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets the hub and a service process read and write one file at once;
+        # busy_timeout makes a writer wait for the other instead of failing.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
+
+
+def make_engine(url: str, *, wait_when_busy: bool = True) -> Engine:
+    """An engine for ``url``; SQLite files get WAL mode and a busy timeout.
+
+    ``wait_when_busy=False``: a SQLite database another connection is writing to fails at
+    once ("database is locked") instead of waiting, for calls made on an event loop.
+    """
     kwargs: dict[str, Any] = {"future": True}
+    timeout = BUSY_TIMEOUT_S if wait_when_busy else 0
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": timeout}
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(timeout * 1000))
     return engine
 
 
