@@ -129,6 +129,19 @@ def hub_cpu(hub: RealHub) -> float:
     return proc_cpu(hub._process.pid)
 
 
+def sched(hub: RealHub) -> tuple[float, float]:
+    """Seconds the hub's threads ran, and waited runnable for a core, from schedstat."""
+    assert hub._process is not None
+    run = wait = 0.0
+    for task in Path(f"/proc/{hub._process.pid}/task").iterdir():
+        try:
+            ran, waited, _ = (task / "schedstat").read_text().split()
+        except (FileNotFoundError, ValueError):
+            continue  # a worker thread that just ended
+        run, wait = run + int(ran) / 1e9, wait + int(waited) / 1e9
+    return run, wait
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -203,11 +216,12 @@ def sweep(hub: RealHub, cmd: list[str], token: str, idle: int, name: str,
     log_file = hub.log_path.open("r", errors="replace")
     log_file.seek(0, os.SEEK_END)
     seen: list[re.Match[str]] = []
-    cpu0, t0 = hub_cpu(hub), time.monotonic()
+    cpu0, t0, sched0 = hub_cpu(hub), time.monotonic(), sched(hub)
+    epoch0 = time.time() - t0  # the window in clock time too, to line up with traces
     log_path = hub.directory / f"{name}.log"  # the culler's own log
     out = open(log_path, "wb")  # noqa: SIM115
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=hub.directory)
-    end = (t0, cpu0)
+    end, sched_end = (t0, cpu0), sched0
     try:
         buffer = ""
         while True:
@@ -220,10 +234,12 @@ def sweep(hub: RealHub, cmd: list[str], token: str, idle: int, name: str,
             if new:
                 seen += new
                 end = (now, hub_cpu(hub))
+                sched_end = sched(hub)
             stops = sum(1 for m in seen if m[3] == "DELETE" and STOP_PATH.match(m[4]))
             if window is not None:  # --sweeps: every request in a fixed time from the start
                 if now - t0 >= window:
                     end = (now, hub_cpu(hub))
+                    sched_end = sched(hub)
                     break
             elif idle and stops >= idle:
                 break
@@ -241,7 +257,13 @@ def sweep(hub: RealHub, cmd: list[str], token: str, idle: int, name: str,
     sweep_s = _ts(seen[-1][1]) - (_ts(first[1]) - float(first[5]) / 1000)
     return {"wall_s": round(wall, 2), "sweep_s": round(sweep_s, 2), "hub_cpu_s": round(cpu, 2),
             "hub_idle_cpu_per_s": round(idle_rate, 3), "hub_requests": len(seen),
-            "culler_cpu_s": round(culler_cpu, 2), "load": load()}  # fmt: skip
+            "culler_cpu_s": round(culler_cpu, 2), "load": load(),
+            # where the hub's wall time went: on a core, runnable waiting for one
+            # (the culler, the proxy, the benchmark compete), or asleep (its own SQLite
+            # commits waiting for the disk, or nothing to do)
+            "hub_waited_for_cpu_s": round(sched_end[1] - sched0[1], 2),
+            "hub_threads_ran_s": round(sched_end[0] - sched0[0], 2),
+            "window_epoch_s": [round(epoch0 + t0, 3), round(epoch0 + end[0], 3)]}  # fmt: skip
 
 
 def stop_all(hub: RealHub) -> None:
