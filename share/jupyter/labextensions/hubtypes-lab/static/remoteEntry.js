@@ -144,7 +144,10 @@ var _JUPYTERLAB;
             })
             .catch(function () { window.setTimeout(check, 5 * 60 * 1000); });
         }
-        check();
+        // after the layout is restored, when every plugin (the notification toasts among
+        // them) is active: a notification sent earlier is kept but not shown as a toast,
+        // so the warning waited for the next check (up to 5 minutes) to appear
+        app.restored.then(check, check);
       }
     };
   }
