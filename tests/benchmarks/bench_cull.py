@@ -24,7 +24,12 @@ token's owner), so the benchmark makes no hub request while a culler sweeps:
 - with ``--sweeps N``: all of the above over N sweeps ``--cull-every`` seconds apart
   (``--order hubtypes,idle-culler,hubtypes-always`` adds hubtypes with its skipped
   listings off, ``skip_quiet=false``);
-- ``hub_requests``: the hub API requests the culler made; ``culler_cpu_s``: its own CPU.
+- ``hub_requests``: the hub API requests the culler made; ``culler_cpu_s``: its own CPU;
+- ``hub_threads_ran_s`` and ``hub_waited_for_cpu_s``: in ``wall_s``, how long the hub's
+  threads ran and how long they were runnable but waiting for a core
+  (``/proc/<pid>/task/*/schedstat``); the rest of ``wall_s`` the hub slept: waiting for
+  its disk, or for work; ``window_epoch_s``: ``wall_s`` in clock time (to line up with a
+  trace of the hub, e.g. ``strace -f -p <pid> -e trace=fdatasync -T -ttt``).
 
 jupyterhub-idle-culler is run from a throwaway virtualenv (``--idle-culler-python``, made
 with ``python -m venv /tmp/ic && /tmp/ic/bin/pip install jupyterhub-idle-culler==2.0.0``).
