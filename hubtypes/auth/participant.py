@@ -77,6 +77,14 @@ async def on_loop_or_in_thread(
     return await in_thread(log, fn, *args)
 
 
+async def database_call(auth: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn`` as a WorkshopAuthenticator ``auth`` is set to call its database: on the event
+    loop first for SQLite (``sqlite_on_event_loop``), else in a worker thread."""
+    if auth.sqlite_on_event_loop and auth.database.is_sqlite:
+        return await on_loop_or_in_thread(auth.log, fn, *args)
+    return await in_thread(auth.log, fn, *args)
+
+
 def account_now(database: Database, username: str) -> AccountView | None:
     with database.connection() as conn:
         found = logins.account_for_login(conn, username)

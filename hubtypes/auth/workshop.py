@@ -42,12 +42,7 @@ from hubtypes.auth.login_page import (
     clear_ended_notice,
     leave_ended_notice,
 )
-from hubtypes.auth.participant import (
-    in_thread,
-    on_loop_or_in_thread,
-    participant_dates,
-    session_check,
-)
+from hubtypes.auth.participant import database_call, participant_dates, session_check
 from hubtypes.auth.refusals import GENERIC_FAILURE, Refusal
 from hubtypes.clock import utcnow
 from hubtypes.db.database import Database, DatabaseError, HubTypesDatabase
@@ -349,9 +344,7 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
         return client_address(forwarded, peer_ip, self.trusted_proxy_hops)
 
     async def _database_call(self, fn: Any, *args: Any) -> Any:
-        if self.sqlite_on_event_loop and self.database.is_sqlite:
-            return await on_loop_or_in_thread(self.log, fn, *args)
-        return await in_thread(self.log, fn, *args)
+        return await database_call(self, fn, *args)
 
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> dict | None:
         username = self.normalize_username((data.get("username") or "").strip())
