@@ -56,7 +56,13 @@ c.JupyterHub.spawner_class = SlowStopSpawner
 c.JupyterHub.cleanup_servers = False
 c.SimpleLocalProcessSpawner.home_dir_template = {homes!r} + "/{{username}}"
 c.Spawner.cmd = [sys.executable, "-c", {fake!r}]
-c.JupyterHub.services.append({{"name": "culler", "url": {url!r}, "api_token": {token!r}}})
+culler = {{"name": "culler", "url": {url!r}, "api_token": {token!r}}}
+# the culler starts after the hub (below), so the hub need not wait for it: since 6.0 it
+# waits a service's `timeout` (30 s) at start (jupyterhub/app.py, start_service), 5.5 one
+from jupyterhub.services.service import Service
+if "timeout" in Service.class_trait_names():
+    culler["timeout"] = 1
+c.JupyterHub.services.append(culler)
 c.JupyterHub.load_roles.append({{"name": "culler", "scopes": {scopes!r},
                                 "services": ["culler"]}})
 """
