@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import svchub
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -88,7 +89,12 @@ async def test_instructor_participant_admin(real_hub_factory, browser_page, tmp_
     await admin.wait_for_selector("#hubtypes-reset-py")
     await admin.screenshot(path=str(SHOTS / "admin-panel.png"))
     await admin.click("#hubtypes-reset-py")
-    await admin.wait_for_selector("#ht-confirm-form")
+    try:  # the service's OAuth round trip, then the preview (a hub listing)
+        await admin.wait_for_selector("#ht-confirm-form", timeout=60_000)
+    except PlaywrightTimeout:  # once in CI, under load: say where the browser was
+        body = (await admin.inner_text("body"))[:1500]
+        where = f"no reset preview at {admin.url}:\n{body}\n{sh.hub.log_tail()}"
+        raise AssertionError(where) from None
     assert await admin.inner_text("#ht-count-delete") == "10"
     delete_list = await admin.inner_text("#ht-plan-delete")
     assert "carol" not in delete_list and "py-010" in delete_list
