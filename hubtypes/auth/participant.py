@@ -1,4 +1,4 @@
-"""The authenticator's database calls around a participant's session, off the event loop.
+"""The authenticator's database calls around a participant's session, and where they run.
 
 :func:`in_thread` runs a blocking call in a worker thread, retrying lock contention and
 turning an unreachable database into a plain 503; :func:`session_check` is what an auth
