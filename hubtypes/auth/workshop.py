@@ -343,16 +343,13 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
         forwarded = ",".join(request.headers.get_list("X-Forwarded-For"))
         return client_address(forwarded, peer_ip, self.trusted_proxy_hops)
 
-    async def _database_call(self, fn: Any, *args: Any) -> Any:
-        return await database_call(self, fn, *args)
-
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> dict | None:
         username = self.normalize_username((data.get("username") or "").strip())
         code = data.get("password") or ""
         if not username or not code:
             raise web.HTTPError(403, GENERIC_FAILURE)
         address = self.client_address(handler)
-        result = await self._database_call(self._check_login, username, code, address)
+        result = await database_call(self, self._check_login, username, code, address)
         if isinstance(result, Refusal):
             self.log.info(f"Login refused for {username[:64]!r} from {address}: {result.message}")
             if result.retry_after is not None and handler is not None:
@@ -372,8 +369,8 @@ class WorkshopAuthenticator(OneDeletionAtATime, Authenticator):
     async def refresh_user(self, user: Any, handler: Any = None) -> bool:
         """False once the account is locked or its code reissued, so the hub ends its
         sessions; the login page the browser is sent to then says why (auth/login_page.py)."""
-        view, valid, why = await self._database_call(
-            session_check, self.database, user.name, self.clock(), self.reject_unknown_users
+        view, valid, why = await database_call(
+            self, session_check, self.database, user.name, self.clock(), self.reject_unknown_users
         )
         self.dates.remember(user.name, view)
         if valid is False:

@@ -63,10 +63,11 @@ class Database:
     def _engine(self) -> Engine:
         if _waiting.get() or not self.is_sqlite:
             return self.engine
-        with self._no_wait_lock:  # a second pool, made once: its connections never wait
-            if self._no_wait_engine is None:
-                self._no_wait_engine = make_engine(self.url, wait_when_busy=False)
-            return self._no_wait_engine
+        if self._no_wait_engine is None:  # a second pool, made once: it never waits
+            with self._no_wait_lock:
+                if self._no_wait_engine is None:
+                    self._no_wait_engine = make_engine(self.url, wait_when_busy=False)
+        return self._no_wait_engine
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -238,13 +238,11 @@ def sweep(hub: RealHub, cmd: list[str], token: str, idle: int, name: str,
             new = list(REQUEST.finditer(lines))
             if new:
                 seen += new
-                end = (now, hub_cpu(hub))
-                sched_end = sched(hub)
+                end, sched_end = (now, hub_cpu(hub)), sched(hub)
             stops = sum(1 for m in seen if m[3] == "DELETE" and STOP_PATH.match(m[4]))
             if window is not None:  # --sweeps: every request in a fixed time from the start
                 if now - t0 >= window:
-                    end = (now, hub_cpu(hub))
-                    sched_end = sched(hub)
+                    end, sched_end = (now, hub_cpu(hub)), sched(hub)
                     break
             elif idle and stops >= idle:
                 break
