@@ -7,6 +7,9 @@ accounts are created, a pass reads hubtypes' accounts (the one source of truth),
 who is missing from each workshop group (:func:`~hubtypes.lifecycle.memberships.group_changes`)
 and adds them with one ``POST /groups/{name}/users`` per group (per 250 names, for a
 backlog). Nothing is sent when nothing changed, so an idle pass costs the hub nothing.
+During a login burst the additions wait until it is over (at most ``burst_delay`` seconds,
+:func:`~hubtypes.lifecycle.memberships.waits_for_burst`): the hub would do them on the
+event loop that is logging people in.
 
 Membership as the hub shows it is read back from each group once at start and again every
 ``reconcile_interval`` seconds, so a participant an admin removed by hand is added again.
@@ -28,7 +31,8 @@ from typing import Any
 
 from hubtypes.db.queries.accounts import workshop_accounts
 from hubtypes.hub.client import HubAPIError, quote_name
-from hubtypes.lifecycle.memberships import GroupChange, group_changes
+from hubtypes.lifecycle.memberships import GroupChange, group_changes, waits_for_burst
+from hubtypes.records import AccountView
 from hubtypes.services.workshop.operations import Operations
 
 log = logging.getLogger("hubtypes.services.workshop")
@@ -46,6 +50,8 @@ class GroupSync:
     # request, after the authenticator answered; in a 1,000-login burst, up to a second or
     # two later (the 400s seen with no wait)
     settle: float = 2.0
+    # the longest a login burst holds back additions (0: add during bursts too)
+    burst_delay: float = 30.0
     known: dict[str, set[str]] = field(default_factory=dict)  # group -> members the hub has
     added: int = 0  # members added since start (for the log and tests)
     _last_reconcile: float | None = None
@@ -53,6 +59,7 @@ class GroupSync:
     # twice (a hub user that was only a moment late is there the next pass) until the
     # account logs in again, so a hub that lost many users costs one round of checks
     _absent: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    _held: bool = False  # additions are waiting for a burst to end (logged once a burst)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -109,6 +116,8 @@ class GroupSync:
             # logins of the last `settle` seconds wait a pass: their hub users may not exist
             settled = self.ops.clock() - timedelta(seconds=self.settle)
             changes = group_changes(accounts, self.ops.groups, self.known, settled_before=settled)
+            if self._held_for_burst(accounts, changes):
+                return {}
             done: dict[str, GroupChange] = {}
             for group, change in changes.items():
                 added: tuple[str, ...] = ()
@@ -119,6 +128,22 @@ class GroupSync:
                 if added:
                     done[group] = GroupChange(change.workshop, added)
             return done
+
+    def _held_for_burst(self, accounts: list[AccountView], changes: dict[str, GroupChange]) -> bool:
+        held = waits_for_burst(
+            accounts,
+            changes,
+            self.ops.clock(),
+            window=timedelta(seconds=self.settle),
+            max_delay=timedelta(seconds=self.burst_delay),
+        )
+        if held and not self._held:
+            log.info(
+                "Login burst: workshop group additions wait until it is over "
+                f"(at most {self.burst_delay:g} s)"
+            )
+        self._held = held
+        return held
 
     async def _read(self, group: str, slug: str) -> None:
         """What the hub has in ``group`` (creating the workshop's groups if missing)."""

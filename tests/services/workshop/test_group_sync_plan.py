@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from hubtypes.access.names import GroupNames
-from hubtypes.lifecycle.memberships import GroupChange, group_changes
+from hubtypes.lifecycle.memberships import GroupChange, group_changes, waits_for_burst
 from hubtypes.records import AccountView, WorkshopView
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -93,3 +93,44 @@ def test_a_login_of_the_last_seconds_waits_a_pass(logged_in_ago, added):
         [ann], GroupNames(), {}, settled_before=settled if logged_in_ago is not None else None
     )
     assert changes == {"workshop-py": GroupChange("py", ("ann",) if added else ())}
+
+
+def logins(*seconds_ago: float, waiting: str = "ann") -> tuple[list[AccountView], dict]:
+    """Accounts that logged in that many seconds before NOW; the first is ``waiting``."""
+    accounts = [
+        AccountView(
+            waiting if i == 0 else f"p{i}",
+            "participant",
+            PY,
+            last_login_at=NOW - timedelta(seconds=s),
+        )
+        for i, s in enumerate(seconds_ago)
+    ]
+    return accounts, {"workshop-py": GroupChange("py", (waiting,))}
+
+
+WINDOW, DELAY = timedelta(seconds=2), timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("seconds_ago", "waits", "why"),
+    [
+        ([5] + [1] * 11, True, "11 logins in the last 2 s: a burst"),
+        ([1.9] * 11, True, "11 within 2 s, the waiting login among them"),
+        ([2] * 11, False, "exactly 2 s ago is outside the window"),
+        ([5] + [1] * 9, False, "10 within 2 s is a class arriving, not a burst"),
+        ([5] + [3] * 30, False, "30 logins, but none in the last 2 s: the burst is over"),
+        ([29] + [1] * 20, True, "waiting 29 s, under the 30 s bound"),
+        ([30] + [1] * 20, False, "waiting 30 s: added, though the burst goes on"),
+    ],
+)
+def test_group_additions_wait_for_a_login_burst(seconds_ago, waits, why):
+    accounts, changes = logins(*seconds_ago)
+    assert waits_for_burst(accounts, changes, NOW, window=WINDOW, max_delay=DELAY) is waits, why
+
+
+def test_a_burst_holds_nothing_back_when_nothing_is_to_add_or_the_delay_is_zero():
+    accounts, changes = logins(5, *[1] * 20)
+    nothing = {"workshop-py": GroupChange("py", ())}
+    assert not waits_for_burst(accounts, nothing, NOW, window=WINDOW, max_delay=DELAY)
+    assert not waits_for_burst(accounts, changes, NOW, window=WINDOW, max_delay=timedelta(0))
