@@ -83,7 +83,7 @@ def group_changes(
 BURST_LOGINS = 10
 
 
-def waits_for_burst(
+def held_for_burst(
     accounts: Sequence[AccountView],
     changes: Mapping[str, GroupChange],
     now: datetime,
@@ -91,30 +91,32 @@ def waits_for_burst(
     window: timedelta,
     max_delay: timedelta,
     burst: int = BURST_LOGINS,
-) -> bool:
-    """Whether this pass's additions wait until a login burst is over.
+) -> frozenset[str]:
+    """The names among ``changes`` that wait for a later pass because of a login burst.
 
     The hub adds members on the same event loop that logs people in, and looks each name
     up with its relationships loaded (about 1 ms a name, jupyterhub/apihandlers/groups.py):
     during 1,000 logins that is a tenth of the hub, taken from the logins. So while more
-    than ``burst`` accounts logged in within the last ``window``, the additions wait, but
-    never longer than ``max_delay`` after the earliest login among them (a burst that does
-    not end still gets its groups). ``max_delay`` of 0 never waits.
+    than ``burst`` accounts logged in within the last ``window``, an addition waits until
+    its login is ``max_delay`` old: a burst longer than that has its earliest arrivals
+    added a few at a time as they come due, never all at once. Empty (add everyone) when
+    there is no burst; ``max_delay`` of 0 never holds anyone.
     """
     if max_delay <= timedelta(0):
-        return False
+        return frozenset()
     waiting = {name for change in changes.values() for name in change.add}
     if not waiting:
-        return False
+        return frozenset()
     since = now - window
     recent = sum(1 for a in accounts if a.last_login_at is not None and a.last_login_at > since)
     if recent <= burst:
-        return False
-    first = min(
-        (a.last_login_at for a in accounts if a.username in waiting and a.last_login_at),
-        default=now,
+        return frozenset()
+    due = now - max_delay
+    return frozenset(
+        a.username
+        for a in accounts
+        if a.username in waiting and a.last_login_at is not None and a.last_login_at > due
     )
-    return now - first < max_delay
 
 
-__all__ = ["BURST_LOGINS", "GroupChange", "group_changes", "waits_for_burst"]
+__all__ = ["BURST_LOGINS", "GroupChange", "group_changes", "held_for_burst"]

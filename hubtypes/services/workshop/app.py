@@ -67,9 +67,9 @@ class WorkshopService(HubServiceApp):
     group_sync_burst_delay = Float(
         30.0,
         help="""During a login burst (more than 10 logins within 2 s, a workshop's start),
-        the group additions wait until logins slow down, at most this many seconds after
-        the first waiting login: the hub adds members on the event loop that logs people
-        in (about 1 ms a name). Default 30; 0 adds members during bursts too.""",
+        a participant's addition to their workshop group waits until the burst is over or
+        their login is this many seconds old: the hub adds members on the event loop that
+        logs people in (about 1 ms a name). Default 30; 0 adds members during bursts too.""",
     ).tag(config=True)
     concurrency = Integer(
         8,

@@ -7,9 +7,9 @@ accounts are created, a pass reads hubtypes' accounts (the one source of truth),
 who is missing from each workshop group (:func:`~hubtypes.lifecycle.memberships.group_changes`)
 and adds them with one ``POST /groups/{name}/users`` per group (per 250 names, for a
 backlog). Nothing is sent when nothing changed, so an idle pass costs the hub nothing.
-During a login burst the additions wait until it is over (at most ``burst_delay`` seconds,
-:func:`~hubtypes.lifecycle.memberships.waits_for_burst`): the hub would do them on the
-event loop that is logging people in.
+During a login burst an addition waits until the burst is over or its login is
+``burst_delay`` seconds old (:func:`~hubtypes.lifecycle.memberships.held_for_burst`): the
+hub would do it on the event loop that is logging people in.
 
 Membership as the hub shows it is read back from each group once at start and again every
 ``reconcile_interval`` seconds, so a participant an admin removed by hand is added again.
@@ -31,7 +31,7 @@ from typing import Any
 
 from hubtypes.db.queries.accounts import workshop_accounts
 from hubtypes.hub.client import HubAPIError, quote_name
-from hubtypes.lifecycle.memberships import GroupChange, group_changes, waits_for_burst
+from hubtypes.lifecycle.memberships import GroupChange, group_changes, held_for_burst
 from hubtypes.records import AccountView
 from hubtypes.services.workshop.operations import Operations
 
@@ -116,21 +116,23 @@ class GroupSync:
             # logins of the last `settle` seconds wait a pass: their hub users may not exist
             settled = self.ops.clock() - timedelta(seconds=self.settle)
             changes = group_changes(accounts, self.ops.groups, self.known, settled_before=settled)
-            if self._held_for_burst(accounts, changes):
-                return {}
+            held = self._held_for_burst(accounts, changes)
             done: dict[str, GroupChange] = {}
             for group, change in changes.items():
+                adding = tuple(n for n in change.add if n not in held)
                 added: tuple[str, ...] = ()
                 # the hub looks each name up on its event loop: a backlog (a service
                 # restarted after a burst) goes in a few requests, none of them long
-                for i in range(0, len(change.add), BATCH):
-                    added += await self._add(group, change.add[i : i + BATCH], logins)
+                for i in range(0, len(adding), BATCH):
+                    added += await self._add(group, adding[i : i + BATCH], logins)
                 if added:
                     done[group] = GroupChange(change.workshop, added)
             return done
 
-    def _held_for_burst(self, accounts: list[AccountView], changes: dict[str, GroupChange]) -> bool:
-        held = waits_for_burst(
+    def _held_for_burst(
+        self, accounts: list[AccountView], changes: dict[str, GroupChange]
+    ) -> frozenset[str]:
+        held = held_for_burst(
             accounts,
             changes,
             self.ops.clock(),
@@ -140,9 +142,9 @@ class GroupSync:
         if held and not self._held:
             log.info(
                 "Login burst: workshop group additions wait until it is over "
-                f"(at most {self.burst_delay:g} s)"
+                f"(each at most {self.burst_delay:g} s)"
             )
-        self._held = held
+        self._held = bool(held)
         return held
 
     async def _read(self, group: str, slug: str) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from hubtypes.access.names import GroupNames
-from hubtypes.lifecycle.memberships import GroupChange, group_changes, waits_for_burst
+from hubtypes.lifecycle.memberships import GroupChange, group_changes, held_for_burst
 from hubtypes.records import AccountView, WorkshopView
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -95,42 +95,43 @@ def test_a_login_of_the_last_seconds_waits_a_pass(logged_in_ago, added):
     assert changes == {"workshop-py": GroupChange("py", ("ann",) if added else ())}
 
 
-def logins(*seconds_ago: float, waiting: str = "ann") -> tuple[list[AccountView], dict]:
-    """Accounts that logged in that many seconds before NOW; the first is ``waiting``."""
+def logins(*seconds_ago: float) -> tuple[list[AccountView], dict]:
+    """Accounts p0, p1... that logged in that many seconds before NOW, all to be added."""
     accounts = [
-        AccountView(
-            waiting if i == 0 else f"p{i}",
-            "participant",
-            PY,
-            last_login_at=NOW - timedelta(seconds=s),
-        )
+        AccountView(f"p{i}", "participant", PY, last_login_at=NOW - timedelta(seconds=s))
         for i, s in enumerate(seconds_ago)
     ]
-    return accounts, {"workshop-py": GroupChange("py", (waiting,))}
+    return accounts, {"workshop-py": GroupChange("py", tuple(a.username for a in accounts))}
 
 
 WINDOW, DELAY = timedelta(seconds=2), timedelta(seconds=30)
 
 
 @pytest.mark.parametrize(
-    ("seconds_ago", "waits", "why"),
+    ("seconds_ago", "held", "why"),
     [
-        ([5] + [1] * 11, True, "11 logins in the last 2 s: a burst"),
-        ([1.9] * 11, True, "11 within 2 s, the waiting login among them"),
-        ([2] * 11, False, "exactly 2 s ago is outside the window"),
-        ([5] + [1] * 9, False, "10 within 2 s is a class arriving, not a burst"),
-        ([5] + [3] * 30, False, "30 logins, but none in the last 2 s: the burst is over"),
-        ([29] + [1] * 20, True, "waiting 29 s, under the 30 s bound"),
-        ([30] + [1] * 20, False, "waiting 30 s: added, though the burst goes on"),
+        ([5] + [1] * 11, "p0-p11", "11 logins in the last 2 s: a burst; everyone waits"),
+        ([1.9] * 11, "p0-p10", "11 within 2 s"),
+        ([5] + [1] * 10, "", "10 within 2 s is a class arriving, not a burst"),
+        ([2] * 11, "", "exactly 2 s ago is outside the window"),
+        ([5] + [3] * 30, "", "30 logins, but none in the last 2 s: the burst is over"),
+        ([29] + [1] * 11, "p0-p11", "waiting 29 s, under the 30 s bound"),
+        ([31, 30] + [1] * 11, "p2-p12", "30 s and more: added, though the burst goes on"),
     ],
 )
-def test_group_additions_wait_for_a_login_burst(seconds_ago, waits, why):
+def test_group_additions_wait_for_a_login_burst(seconds_ago, held, why):
     accounts, changes = logins(*seconds_ago)
-    assert waits_for_burst(accounts, changes, NOW, window=WINDOW, max_delay=DELAY) is waits, why
+    first, _, last = held.partition("-")
+    expected = {f"p{i}" for i in range(int(first[1:]), int(last[1:]) + 1)} if held else set()
+    assert held_for_burst(accounts, changes, NOW, window=WINDOW, max_delay=DELAY) == expected, why
 
 
-def test_a_burst_holds_nothing_back_when_nothing_is_to_add_or_the_delay_is_zero():
+def test_a_burst_holds_back_only_names_to_add_and_nothing_with_a_zero_delay():
     accounts, changes = logins(5, *[1] * 20)
+    # p1 is in the group already: only the others are held
+    some = {"workshop-py": GroupChange("py", tuple(a.username for a in accounts[2:]))}
+    held = held_for_burst(accounts, some, NOW, window=WINDOW, max_delay=DELAY)
+    assert held == {a.username for a in accounts[2:]}
     nothing = {"workshop-py": GroupChange("py", ())}
-    assert not waits_for_burst(accounts, nothing, NOW, window=WINDOW, max_delay=DELAY)
-    assert not waits_for_burst(accounts, changes, NOW, window=WINDOW, max_delay=timedelta(0))
+    assert not held_for_burst(accounts, nothing, NOW, window=WINDOW, max_delay=DELAY)
+    assert not held_for_burst(accounts, changes, NOW, window=WINDOW, max_delay=timedelta(0))
