@@ -80,7 +80,11 @@ def leave_ended_notice(handler: Any, payload: dict[str, str]) -> None:
 
 
 def clear_ended_notice(handler: Any) -> None:
-    if handler is not None and not isinstance(handler, APIHandler):
+    """Forget why a session ended, at the next login of a browser that has the notice
+    (most have none: no Set-Cookie header for them)."""
+    if handler is None or isinstance(handler, APIHandler):
+        return
+    if ENDED_COOKIE in handler.request.cookies:
         handler.clear_cookie(ENDED_COOKIE, path=handler.hub.base_url)
 
 

@@ -134,6 +134,23 @@ def test_dates_warning_lock_and_the_page_after_it(real_hub_factory, tmp_path):
     assert sb.get(sh.hub.url + "hub/hubtypes/dates", timeout=30).json()["dates"]["phase"] == (
         "active"
     )
+    # a login sends no Set-Cookie for a notice the browser never had
+    with requests.Session() as fresh:
+        r = sh.hub.login(fresh, bob, sh.codes[bob])
+        sent = [h.headers.get("Set-Cookie", "") for h in [*r.history, r]]
+        assert any("jupyterhub-session-id" in c for c in sent), sent
+        assert not any("hubtypes-access-ended" in c for c in sent), sent
+
+    # an instructor extends ann: her next login, in a browser that kept the notice,
+    # forgets it, so her next visit to the login page is a plain one
+    assert sh.call("PATCH", f"workshops/py/accounts/{ann}", json={"expires": "+1d"}).ok
+    with requests.Session() as kept:
+        for cookie in s.cookies:
+            if cookie.name == "hubtypes-access-ended":
+                kept.cookies.set_cookie(cookie)
+        assert "hubtypes-access-ended" in kept.cookies
+        assert sh.hub.login(kept, ann, sh.codes[ann]).url.endswith("/hub/home")
+        assert "hubtypes-access-ended" not in kept.cookies
 
 
 def test_after_a_reset_old_names_hear_the_workshop_ended(real_hub_factory, tmp_path):

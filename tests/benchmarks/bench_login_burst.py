@@ -16,6 +16,10 @@ Dummy with the goals (logins/s >= 1.0x, p95 <= 1.1x). Medians over ``--rounds``.
 
     python tests/benchmarks/bench_login_burst.py [--bursts 200:20,1000:50] [--returning 200]
         [--rounds 3] [--only hubtypes-workshop,dummy]
+
+``--only dummy,dummy-grouped`` adds a diagnostic: Dummy with every user made at the hub's
+start in one hub group, as hubtypes' participants are in their workshop's group (its
+first-login phases are then not first logins; compare the returning phase).
 """
 
 from __future__ import annotations
@@ -223,8 +227,17 @@ def main() -> None:
                 "c.Authenticator.allow_all = True\n",
                 [(f"p{i:04d}", SHARED_PASSWORD) for i in range(total)],
             ),
+            # a diagnostic, only with --only: Dummy whose users the hub has from its start,
+            # all in one group (load_groups), to tell what a hub group costs a returning
+            # login; its "first" phases are not first logins
+            "dummy-grouped": (
+                'c.JupyterHub.authenticator_class = "dummy"\nc.Authenticator.allow_all = True\n'
+                f"c.JupyterHub.load_groups = {{'workshop-bench': "
+                f"{{'users': {[f'p{i:04d}' for i in range(total)]!r}}}}}\n",
+                [(f"p{i:04d}", "x") for i in range(total)],
+            ),
         }
-        only = args.only.split(",") if args.only else list(configs)
+        only = args.only.split(",") if args.only else [n for n in configs if n != "dummy-grouped"]
         rounds: dict[str, list[dict]] = {name: [] for name in only}
         for r in range(args.rounds):
             for name in only:
