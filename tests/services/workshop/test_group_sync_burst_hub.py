@@ -2,7 +2,7 @@
 
 A real hub, WorkshopAuthenticator and the workshop service (a pass every 2 s, the default;
 ``group_sync_burst_delay`` 4 s instead of 30, so that a burst of 8 s outlasts it):
-participants log in at about 15 a second (a burst: more than 10 logins within 2 s) while
+participants log in at about 25 a second (a burst: more than 10 logins within 2 s) while
 the workshop group is read. The rule itself is tabled in test_group_sync_plan.py.
 """
 
@@ -16,7 +16,7 @@ import svchub
 
 pytestmark = pytest.mark.hub
 
-RATE, SECONDS, DELAY = 15, 8.0, 4.0
+RATE, SECONDS, DELAY = 25, 8.0, 4.0
 SHORTER_DELAY = f"""
 c.JupyterHub.services[-1]["command"] += ["--WorkshopService.group_sync_burst_delay={DELAY}"]
 """
@@ -45,7 +45,7 @@ def test_a_login_burst_gets_its_group_as_logins_come_due_and_when_it_is_over(
         done.append(time.monotonic() - start)
 
     seen: list[tuple[float, set[str]]] = []  # (seconds since the burst began, members)
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(10) as pool:
         futures = [pool.submit(login_on_time, i, n) for i, n in enumerate(names)]
         while not all(f.done() for f in futures):
             group = members(sh)
@@ -54,9 +54,9 @@ def test_a_login_burst_gets_its_group_as_logins_come_due_and_when_it_is_over(
         for f in futures:
             f.result()
     ended = time.monotonic() - start
-    # the burst really was one: every 2 s of it held well over 10 logins
+    # the burst really was one: every 2 s of it held far more than 10 logins
     done.sort()
-    assert all(sum(1 for t in done if s <= t < s + 2) > 15 for s in range(0, 6)), done
+    assert all(sum(1 for t in done if s <= t < s + 2) > 25 for s in range(0, 6)), done
 
     # during the burst nobody was added before their login was DELAY s old (without the
     # hold, the first logins are added 2-4 s after them, at the first pass once settled)...
