@@ -26,7 +26,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hubtypes.db.queries.accounts import workshop_accounts
@@ -114,9 +114,10 @@ class GroupSync:
             skip = {n for n, (times, _) in self._absent.items() if times >= 2}
             accounts = [a for a in accounts if a.username not in skip]
             # logins of the last `settle` seconds wait a pass: their hub users may not exist
-            settled = self.ops.clock() - timedelta(seconds=self.settle)
+            at = self.ops.clock()
+            settled = at - timedelta(seconds=self.settle)
             changes = group_changes(accounts, self.ops.groups, self.known, settled_before=settled)
-            held = self._held_for_burst(accounts, changes)
+            held = self._held_for_burst(accounts, changes, at)
             done: dict[str, GroupChange] = {}
             for group, change in changes.items():
                 adding = tuple(n for n in change.add if n not in held)
@@ -130,12 +131,12 @@ class GroupSync:
             return done
 
     def _held_for_burst(
-        self, accounts: list[AccountView], changes: dict[str, GroupChange]
+        self, accounts: list[AccountView], changes: dict[str, GroupChange], at: datetime
     ) -> frozenset[str]:
         held = held_for_burst(
             accounts,
             changes,
-            self.ops.clock(),
+            at,
             window=timedelta(seconds=self.settle),
             max_delay=timedelta(seconds=self.burst_delay),
         )
