@@ -77,3 +77,17 @@ def test_no_token_is_one_clear_line(tmp_path):
     )
     assert r.returncode == 1
     assert "No hub API token" in r.stderr
+
+
+def test_bad_group_sync_settings_stop_the_service_naming_the_trait(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "JUPYTERHUB_API_TOKEN": "x"}
+    for arg, says in [
+        ("--WorkshopService.group_sync_burst_delay=-1",
+         "c.WorkshopService.group_sync_burst_delay must be 0 (never wait) or more seconds"),
+        ("--WorkshopService.group_sync_interval=0",
+         "c.WorkshopService.group_sync_interval must be more than 0 seconds"),
+    ]:  # fmt: skip
+        r = subprocess.run([*COMMAND, arg], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=60, env=env)  # fmt: skip
+        assert r.returncode == 1, (arg, r.stderr)
+        assert says in r.stderr, r.stderr
