@@ -17,8 +17,10 @@ same in 5.5.1 and 6.1.1); the lock's logout from ``refresh_user`` returning Fals
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import grantshub
 import pytest
@@ -42,6 +44,18 @@ async def sign_in(browser: Browser, hub_url: str, who: str) -> Page:
     await page.click("#sign-in")
     await page.wait_for_url(hub_url + "hub/home")
     return page
+
+
+async def running(hub: Any, name: str, server: str = "") -> None:
+    """Until the hub says the server is ready: the browser reaches /user/NAME/ (the hub's
+    own /hub/user/NAME/ while the spawn goes on) before that."""
+    deadline = time.monotonic() + SPAWN / 1000
+    while time.monotonic() < deadline:
+        model = hub.api("GET", f"/users/{name}").json()
+        if (model.get("servers") or {}).get(server, {}).get("ready"):
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{name}/{server} never became ready:\n{model}\n{hub.log_tail()}")
 
 
 async def test_grants_in_the_browser(real_hub_factory, provider, browser_page, tmp_path: Path):
@@ -78,9 +92,11 @@ async def test_grants_in_the_browser(real_hub_factory, provider, browser_page, t
     assert "workshop-py" in await carol.inner_text("#hubtypes-workshop-servers")
     await carol.click("#start")
     await carol.wait_for_url("**/user/carol/**", timeout=SPAWN)
+    await running(hub, "carol")
     await carol.goto(hub.url + "hub/home")
     await carol.click("#hubtypes-workshop-start-py")
     await carol.wait_for_url("**/user/carol/workshop-py/**", timeout=SPAWN)
+    await running(hub, "carol", "workshop-py")
     thesis = gh.storage / "community/carol/thesis.ipynb"
     thesis.write_text("{}")
 
@@ -98,7 +114,9 @@ async def test_grants_in_the_browser(real_hub_factory, provider, browser_page, t
     await carol.goto(hub.url + "hub/home")
     assert carol.url == hub.url + "hub/home"
     assert await carol.locator("#hubtypes-workshop-servers").count() == 0
-    assert await carol.locator("#stop").is_visible()  # the default server runs on
+    # the default server runs on
+    assert await carol.locator("#stop").is_visible(), (
+        hub.api("GET", "/users/carol").json(), hub.log_tail())  # fmt: skip
     assert await carol.locator('tr[data-server-name="workshop-py"]').count() == 0
     assert thesis.read_text() == "{}"
     assert not (gh.storage / "workshops/py/carol").exists()
