@@ -18,9 +18,8 @@ same in 5.5.1 and 6.1.1); the lock's logout from ``refresh_user`` returning Fals
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import grantshub
 import pytest
@@ -44,18 +43,6 @@ async def sign_in(browser: Browser, hub_url: str, who: str) -> Page:
     await page.click("#sign-in")
     await page.wait_for_url(hub_url + "hub/home")
     return page
-
-
-async def running(hub: Any, name: str, server: str = "") -> None:
-    """Until the hub says the server is ready: the browser reaches /user/NAME/ (the hub's
-    own /hub/user/NAME/ while the spawn goes on) before that."""
-    deadline = time.monotonic() + SPAWN / 1000
-    while time.monotonic() < deadline:
-        model = hub.api("GET", f"/users/{name}").json()
-        if (model.get("servers") or {}).get(server, {}).get("ready"):
-            return
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"{name}/{server} never became ready:\n{model}\n{hub.log_tail()}")
 
 
 async def test_grants_in_the_browser(real_hub_factory, provider, browser_page, tmp_path: Path):
@@ -92,11 +79,13 @@ async def test_grants_in_the_browser(real_hub_factory, provider, browser_page, t
     assert "workshop-py" in await carol.inner_text("#hubtypes-workshop-servers")
     await carol.click("#start")
     await carol.wait_for_url("**/user/carol/**", timeout=SPAWN)
-    await running(hub, "carol")
+    # the browser reaches the hub's own /hub/user/carol/ while the spawn goes on: wait until
+    # the hub says the server is ready (in a thread: the browser's connection stays served)
+    await asyncio.to_thread(hub.wait_ready, "carol", "", SPAWN / 1000)
     await carol.goto(hub.url + "hub/home")
     await carol.click("#hubtypes-workshop-start-py")
     await carol.wait_for_url("**/user/carol/workshop-py/**", timeout=SPAWN)
-    await running(hub, "carol", "workshop-py")
+    await asyncio.to_thread(hub.wait_ready, "carol", "workshop-py", SPAWN / 1000)
     thesis = gh.storage / "community/carol/thesis.ipynb"
     thesis.write_text("{}")
 
