@@ -66,6 +66,17 @@ EXCUSED = {
 # JupyterHub's `User.stop` polls, sees nothing running and does not call `stop`).
 EITHER = {
     "test_api::test_start_stop_race": "a stop during the mixin's preparation is immediate",
+    # The hub answers the DELETE (remove) 204 and only then forgets the server, in a task
+    # that awaits the spawner's delete_forever (jupyterhub/apihandlers/users.py
+    # `_remove_spawner`, 5.5.1 and 6.1.1). A delete_forever that is a coroutine, as the
+    # mixin's and KubeSpawner's are, is wrapped in a Task there (jupyterhub/utils.py
+    # `maybe_future`): one more turn of the event loop than for a plain function, in which
+    # the test's next POST, on a loaded machine, is counted against
+    # `named_server_limit_per_user` (400). The mixin's own
+    # delete_forever does not yield for a named server sharing the home (tested in
+    # test_spawner_operator_settings.py); this turn is the hub's.
+    "test_named_servers::test_named_server_limit": "the hub's Task around an async "
+    "delete_forever lets the next request in first (seen twice in CI under load)",
 }
 # Timing, not behaviour: JupyterHub answers a spawn request 201 when the server is up within
 # its `slow_spawn_timeout` (10 s in MockHub) and 202 while it is still starting. On a loaded
