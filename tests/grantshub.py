@@ -15,12 +15,11 @@ which moves the workshop's dates into the past in hubtypes' database; nothing el
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import clirun
 import pytest
 import requests
 import svchub
@@ -64,8 +63,7 @@ def start(factory: Any, provider: OAuthProvider, tmp_path: Path, extra: str = ""
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     storage = tmp_path / "storage"
     # the database exists before the hub and the service open it
-    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
-                   check=True, capture_output=True)  # fmt: skip
+    clirun.db_upgrade(db_url)
     d = svchub.config_d_dir()
     config = CONFIG.format(
         service_port=svchub.free_port(),

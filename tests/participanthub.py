@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
+import clirun
 import svchub
 
 
@@ -15,8 +13,7 @@ def participant_hub(factory, tmp_path, extra: str = "", *, lab: bool = False) ->
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     store = tmp_path / "store"
     store.mkdir(exist_ok=True)
-    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
-                   check=True, capture_output=True)  # fmt: skip
+    clirun.db_upgrade(db_url)
     config = svchub.ServiceHub.config(db_url, tmp_path / "homes", lab=lab)
     config += f"""
 c.JupyterHub.spawner_class = "hubtypes-simple"

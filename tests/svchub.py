@@ -7,12 +7,11 @@ import io
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import clirun
 import requests
 from realhub import NO_LAB_ARGS, RealHub, free_port
 
@@ -65,10 +64,7 @@ class ServiceHub:
     # --- the hubtypes command (direct database route) ----------------------------------
 
     def cli(self, *args: str) -> str:
-        cmd = [sys.executable, "-m", "hubtypes.cli", *args, "--db-url", self.db_url]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        return r.stdout
+        return clirun.ok(*args, "--db-url", self.db_url)
 
     def workshop(self, slug: str, starts: str = "+0s", ends: str = "+2d", purge: str = "+9d"):
         self.cli("workshop", "create", slug, "--title", slug.upper(), "--starts", starts,
@@ -167,8 +163,7 @@ def start(
     homes = tmp_path / "homes"
     homes.mkdir(exist_ok=True)
     # the database exists before the hub and the service open it
-    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
-                   check=True, capture_output=True)  # fmt: skip
+    clirun.db_upgrade(db_url)
     config = ServiceHub.config(db_url, homes, interval=interval, lab=lab)
     if hubtypes_spawner:
         store, archive = tmp_path / "store", tmp_path / "archive"

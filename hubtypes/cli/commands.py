@@ -37,7 +37,13 @@ from hubtypes.lifecycle.workshops import workshop_status
 CLI_ACTOR = "cli"
 
 
-def _open(url: str, *, read_only: bool = False) -> Database:
+# The databases the running command opened: disposed of when it ends, so that `main()`
+# called more than once in a process (by a program, or a test) leaves no connections open
+# (PostgreSQL counts them, and refuses to drop a database someone is connected to).
+_opened: list[Database] = []
+
+
+def open_database(url: str, *, read_only: bool = False) -> Database:
     """hubtypes' database; ``read_only`` commands never create one (a mistyped path or a
     wrong directory is said, not answered with an empty new file)."""
     if read_only:
@@ -50,12 +56,22 @@ def _open(url: str, *, read_only: bool = False) -> Database:
                 "--db-url, e.g. the one `hubtypes demo` prints)",
             )
     try:
-        return Database(url, upgrade=not read_only)
+        database = Database(url, upgrade=not read_only)
     except DatabaseError as e:
         raise CliError(str(e)) from None
+    _opened.append(database)
+    return database
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    finally:
+        while _opened:
+            _opened.pop().dispose()
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "grants":
         from hubtypes.cli import grants
 
@@ -63,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from hubtypes.cli import people
 
     if (args.command, getattr(args, "action", None)) in people.HANDLED:
-        return people.run(args, _open, CLI_ACTOR)
+        return people.run(args, open_database, CLI_ACTOR)
     if getattr(args, "hub_url", None):
         from hubtypes.cli import remote
 
@@ -96,7 +112,7 @@ def db_upgrade(url: str) -> int:
 def workshop_create(args: argparse.Namespace) -> int:
     now = utcnow()
     data = check_workshop(args.slug, args.title, args.starts, args.ends, args.delete_after, now)
-    with _open(args.db_url).session() as session:
+    with open_database(args.db_url).session() as session:
         view = create_workshop(session, data, created_by=CLI_ACTOR, now=now)
     print(
         f"workshop {view.slug!r} ({view.title}): opens {human(view.starts_at)}, "
@@ -108,7 +124,7 @@ def workshop_create(args: argparse.Namespace) -> int:
 def workshop_reopen(args: argparse.Namespace) -> int:
     """An admin's explicit act: open a purged workshop again, with new dates (audited)."""
     now = utcnow()
-    with _open(args.db_url).session() as session:
+    with open_database(args.db_url).session() as session:
         current = find_workshop(session, args.slug)
         data = check_workshop(
             args.slug,
@@ -127,7 +143,7 @@ def workshop_reopen(args: argparse.Namespace) -> int:
 
 
 def workshop_list(args: argparse.Namespace) -> int:
-    with _open(args.db_url, read_only=True).session() as session:
+    with open_database(args.db_url, read_only=True).session() as session:
         rows = list_workshops(session, include_archived=args.archived)
         purged = purged_workshops(session)
     now = utcnow()
@@ -159,13 +175,13 @@ def accounts_create(args: argparse.Namespace) -> int:
     expires = parse_when(args.expires, "expires", now) if args.expires else None
     prefix = args.prefix if args.prefix is not None else f"{args.workshop or 'admin'}-"
     if args.workshop:  # a missing or closed workshop is said first, before asking the hub
-        with _open(args.db_url).session() as session:
+        with open_database(args.db_url).session() as session:
             require_open_workshop(session, args.workshop)
     # names the hub already has never get a code (asked before anything is written)
     hub_names = hubcheck.hub_users(args, hubcheck.common_prefix(given) if given else prefix)
     if hub_names and (taken := sorted(set(given) & hub_names)):
         raise InputError("usernames", f"already hub users: {', '.join(taken)}")
-    with _open(args.db_url).session() as session:
+    with open_database(args.db_url).session() as session:
         workshop = find_workshop(session, args.workshop) if args.workshop else None
         check_expiry(expires, workshop.delete_after if workshop else None, now)
         names = given
@@ -191,7 +207,7 @@ def accounts_create(args: argparse.Namespace) -> int:
 
 def accounts_list(args: argparse.Namespace) -> int:
     now = utcnow()
-    with _open(args.db_url, read_only=True).session() as session:
+    with open_database(args.db_url, read_only=True).session() as session:
         views = list_accounts(session, args.workshop)
     rows = [
         [
@@ -215,7 +231,7 @@ def usage(args: argparse.Namespace) -> int:
 
     if not 1 <= args.days <= 3660:
         raise InputError("days", f"give 1 to 3660, not {args.days}")
-    with _open(args.db_url, read_only=True).session() as session:
+    with open_database(args.db_url, read_only=True).session() as session:
         rows = usage_since(session, utcnow().date() - timedelta(days=args.days - 1))
     table = [
         [r["day"], r["hub_type"], r["workshop"], str(r["active_users"]), f"{r['server_hours']:g}"]

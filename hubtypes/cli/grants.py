@@ -92,17 +92,13 @@ def _raws(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "hub_url", None):
         return asyncio.run(_remote(args))
-    from hubtypes.db.database import Database, DatabaseError
+    from hubtypes.cli.commands import open_database
     from hubtypes.db.queries import grants as queries
     from hubtypes.db.queries.workshops import find_workshop
     from hubtypes.inputs import check_expiry, parse_when
 
     now = utcnow()
-    try:
-        database = Database(args.db_url)
-    except DatabaseError as e:
-        raise CliError(str(e)) from None
-    with database.session() as session:
+    with open_database(args.db_url).session() as session:
         if args.action == "list":
             _print([grant_json(g, now) for g in queries.list_grants(session, args.workshop)])
             return 0

@@ -11,10 +11,9 @@ operator's ``post_auth_hook`` and returns the model.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+import clirun
 from traitlets.config import Config
 
 from hubtypes.auth.oauth import WorkshopGenericOAuthenticator
@@ -23,8 +22,7 @@ GROUP = "hubtypes-instructors"
 
 
 def hubtypes(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "hubtypes.cli", *args], check=True,
-                   capture_output=True, timeout=60)  # fmt: skip
+    clirun.ok(*args)
 
 
 def operators_hook(authenticator, handler, model):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+import clirun
 import pytest
 import requests
 from realhub import RealHub, login_error
@@ -31,8 +31,7 @@ c.WorkshopAuthenticator.address_failure_limit = {address_limit}
 
 
 def hubtypes_cli(*args: str, db_url: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "hubtypes.cli", *args, "--db-url", db_url]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return clirun.hubtypes(*args, "--db-url", db_url)
 
 
 class Workshop:

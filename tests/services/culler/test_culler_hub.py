@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import clirun
 import pytest
 import requests
 from realhub import FAKE_SERVER, RealHub, free_port
@@ -98,10 +98,7 @@ def make_hub(factory: Any, tmp_path: Path, args: str, *, stop_delay: float | str
 
 
 def cli(db_url: str, *args: str) -> str:
-    cmd = [sys.executable, "-m", "hubtypes.cli", *args, "--db-url", db_url]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
+    return clirun.ok(*args, "--db-url", db_url)
 
 
 def start_server(hub: RealHub, name: str, server: str = "") -> None:

@@ -23,11 +23,10 @@ import csv
 import io
 import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
+import clirun
 import pytest
 import requests
 import svchub
@@ -54,8 +53,7 @@ def start(factory, tmp_path) -> svchub.ServiceHub:
     """svchub.start, without its fixed default_url: the snippet's landing URL is tested."""
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     (tmp_path / "homes").mkdir()
-    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
-                   check=True, capture_output=True)  # fmt: skip
+    clirun.db_upgrade(db_url)
     config = svchub.ServiceHub.config(db_url, tmp_path / "homes")
     config = config.replace('c.JupyterHub.default_url = "/hub/home"\n', "") + EXTRA
     sh = svchub.ServiceHub(factory(config), db_url, tmp_path)

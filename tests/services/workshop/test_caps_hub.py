@@ -4,8 +4,8 @@ names that cannot collide: against a real hub with the workshop service."""
 from __future__ import annotations
 
 import subprocess
-import sys
 
+import clirun
 import pytest
 import svchub
 from realhub import free_port
@@ -162,8 +162,7 @@ def start_with(factory, tmp_path, extra: str) -> svchub.ServiceHub:
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     homes = tmp_path / "homes"
     homes.mkdir(exist_ok=True)
-    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
-                   check=True, capture_output=True)  # fmt: skip
+    clirun.db_upgrade(db_url)
     hub = factory(svchub.ServiceHub.config(db_url, homes) + extra + "\n")
     sh = svchub.ServiceHub(hub, db_url, tmp_path)
     sh.wait_service()
@@ -171,5 +170,4 @@ def start_with(factory, tmp_path, extra: str) -> svchub.ServiceHub:
 
 
 def cli(sh: svchub.ServiceHub, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "hubtypes.cli", *args, "--db-url", sh.db_url]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return clirun.hubtypes(*args, "--db-url", sh.db_url)

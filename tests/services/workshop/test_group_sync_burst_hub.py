@@ -45,7 +45,7 @@ def test_a_login_burst_gets_its_group_as_logins_come_due_and_when_it_is_over(
         done.append(time.monotonic() - start)
 
     seen: list[tuple[float, set[str]]] = []  # (seconds since the burst began, members)
-    with ThreadPoolExecutor(10) as pool:
+    with ThreadPoolExecutor(20) as pool:  # a slow answer does not hold the rate back
         futures = [pool.submit(login_on_time, i, n) for i, n in enumerate(names)]
         while not all(f.done() for f in futures):
             group = members(sh)
@@ -54,9 +54,10 @@ def test_a_login_burst_gets_its_group_as_logins_come_due_and_when_it_is_over(
         for f in futures:
             f.result()
     ended = time.monotonic() - start
-    # the burst really was one: every 2 s of it held far more than 10 logins
-    done.sort()
-    assert all(sum(1 for t in done if s <= t < s + 2) > 25 for s in range(0, 6)), done
+    # the burst really was one, as the service counts it: more than 10 logins within every
+    # 2 s of it (25 a second were sent; on a loaded machine the hub answers fewer)
+    per_window = [sum(1 for t in done if s <= t < s + 2) for s in range(0, int(SECONDS) - 1)]
+    assert all(n > 10 for n in per_window), f"logins per 2 s: {per_window}"
 
     # during the burst nobody was added before their login was DELAY s old (without the
     # hold, the first logins are added 2-4 s after them, at the first pass once settled)...

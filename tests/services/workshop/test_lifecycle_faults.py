@@ -13,12 +13,12 @@ against a real hub with the workshop service (findings 6 and 7 of issue 10).
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import clirun
 import pytest
 import requests
 import svchub
@@ -37,8 +37,7 @@ def start(factory: Any, tmp_path: Path, db_url: str, *, interval: float = 3600):
     """:func:`svchub.start` on any database URL (svchub's own is SQLite only)."""
     homes = tmp_path / "homes"
     homes.mkdir(exist_ok=True)
-    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
-                   check=True, capture_output=True)  # fmt: skip
+    clirun.db_upgrade(db_url)
     hub = factory(svchub.ServiceHub.config(db_url, homes, interval=interval))
     sh = svchub.ServiceHub(hub, db_url, tmp_path)
     sh.wait_service()
@@ -121,9 +120,8 @@ def test_concurrent_resets_one_runs_and_a_purged_workshop_stays_closed(
     # instructor can no longer log in
     r = sh.call("POST", "workshops/py/accounts", json={"count": 1})
     assert r.status_code == 409 and "has been purged" in r.json()["message"]
-    cmd = [sys.executable, "-m", "hubtypes.cli", "accounts", "create", "--workshop", "py",
-           "--count", "1", "--db-url", db_url]  # fmt: skip
-    cli = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    cli = clirun.hubtypes("accounts", "create", "--workshop", "py", "--count", "1",
+                          "--db-url", db_url)  # fmt: skip
     assert cli.returncode == 2 and "hubtypes workshop reopen py" in cli.stderr, cli.stderr
     refused = sh.hub.login(requests.Session(), teach, sh.codes[teach])
     assert "has been closed" in (login_error(refused) or ""), refused.text[-2000:]
@@ -172,8 +170,7 @@ def test_cli_reopen_is_audited(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "hubtypes.cli", *args, "--db-url", db_url]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        return clirun.hubtypes(*args, "--db-url", db_url)
 
     assert cli("workshop", "create", "w", "--starts", "+0s", "--ends", "+1d",
                "--delete-after", "+2d").returncode == 0  # fmt: skip

@@ -11,10 +11,9 @@ showed the options' names without their values.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
+import clirun
 import pytest
 import svchub
 
@@ -45,8 +44,7 @@ def start(factory, tmp_path: Path, storage: Path) -> svchub.ServiceHub:
     db_url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
     homes = tmp_path / "homes"
     homes.mkdir(exist_ok=True)
-    subprocess.run([sys.executable, "-m", "hubtypes.cli", "db", "upgrade", "--db-url", db_url],
-                   check=True, capture_output=True)  # fmt: skip
+    clirun.db_upgrade(db_url)
     config = svchub.ServiceHub.config(db_url, homes) + (
         "\nc.JupyterHub.services[-1]['command'].append("
         f"'--WorkshopService.storage_root={storage}')\n"
