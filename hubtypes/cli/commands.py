@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from hubtypes.access.expiry import account_status
 from hubtypes.cli import hubcheck
+from hubtypes.cli.databases import close_databases, open_database
 from hubtypes.cli.errors import CliError
 from hubtypes.cli.output import print_credentials, print_table
 from hubtypes.clock import human, utcnow
-from hubtypes.db.database import Database, DatabaseError
 from hubtypes.db.models import Role
 from hubtypes.db.queries.accounts import create_accounts, list_accounts, usernames_with_prefix
 from hubtypes.db.queries.resets import purged_workshops
@@ -37,38 +36,11 @@ from hubtypes.lifecycle.workshops import workshop_status
 CLI_ACTOR = "cli"
 
 
-# The databases the running command opened: disposed of when it ends, so that `main()`
-# called more than once in a process (by a program, or a test) leaves no connections open
-# (PostgreSQL counts them, and refuses to drop a database someone is connected to).
-_opened: list[Database] = []
-
-
-def open_database(url: str, *, read_only: bool = False) -> Database:
-    """hubtypes' database; ``read_only`` commands never create one (a mistyped path or a
-    wrong directory is said, not answered with an empty new file)."""
-    if read_only:
-        path = url.split("?", 1)[0].removeprefix("sqlite:///")
-        if url.startswith("sqlite:///") and path and not os.path.exists(path):
-            raise InputError(
-                "db_url",
-                f"there is no hubtypes database at {os.path.abspath(path)} (the default is "
-                "hubtypes.sqlite in the current directory; set $HUBTYPES_DB_URL or "
-                "--db-url, e.g. the one `hubtypes demo` prints)",
-            )
-    try:
-        database = Database(url, upgrade=not read_only)
-    except DatabaseError as e:
-        raise CliError(str(e)) from None
-    _opened.append(database)
-    return database
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     finally:
-        while _opened:
-            _opened.pop().dispose()
+        close_databases()
 
 
 def _run(args: argparse.Namespace) -> int:

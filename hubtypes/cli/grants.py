@@ -92,7 +92,7 @@ def _raws(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "hub_url", None):
         return asyncio.run(_remote(args))
-    from hubtypes.cli.commands import open_database
+    from hubtypes.cli.databases import open_database
     from hubtypes.db.queries import grants as queries
     from hubtypes.db.queries.workshops import find_workshop
     from hubtypes.inputs import check_expiry, parse_when
