@@ -24,6 +24,7 @@ import pytest
 import requests
 import svchub
 from oauth_provider import OAuthProvider
+from realhub import NO_LAB_ARGS
 from sqlalchemy import create_engine, text
 
 CONFIG = """
@@ -45,7 +46,7 @@ c.JupyterHub.allow_named_servers = True
 c.JupyterHub.spawner_class = "hubtypes.spawner.entrypoints.HubTypesSimpleSpawner"
 c.HubTypeSpawnerMixin.storage_root = {storage!r}
 c.HubTypeSpawnerMixin.policy_overrides = {{"workshop": {{"on_delete": "delete"}}}}
-c.Spawner.args = ["--allow-root"]
+c.Spawner.args = {server_args!r}
 c.Spawner.default_url = "/api"
 {extra}
 """
@@ -72,6 +73,7 @@ def start(factory: Any, provider: OAuthProvider, tmp_path: Path, extra: str = ""
         oauth_d=str(d / "10-hubtypes-workshop-oauth.py"),
         service_d=str(d / "30-hubtypes-workshop-service.py"),
         storage=str(storage),
+        server_args=["--allow-root", *NO_LAB_ARGS],  # the lab is not the point
         extra=extra,
     )
     gh = GrantsHub(factory(config), db_url, tmp_path)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from realhub import HubFactory, RealHub
+from realhub import NO_LAB_ARGS, HubFactory, RealHub
 from rows import add_workshop
 from traitlets.config import Config
 
@@ -24,7 +24,8 @@ from hubtypes.spawner.mixin import DATABASE_UNAVAILABLE, HubTypeSpawnerMixin
 from hubtypes.storage.hub_types import StorageAction
 from hubtypes.storage.mounts import server_root
 
-ARGS = ["--allow-root"] if os.geteuid() == 0 else []
+# jupyter-server without JupyterLab: the contents API and the server root are the point
+ARGS = [*(["--allow-root"] if os.geteuid() == 0 else []), *NO_LAB_ARGS]
 
 
 def hub_config(store: Path, db_url: str, extra: str = "") -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import clirun
 import pytest
 import requests
-from realhub import FAKE_SERVER, RealHub, free_port
+from realhub import FAKE_SERVER, NO_LAB_ARGS, RealHub, free_port
 
 from hubtypes._data import config_d_dir
 
@@ -88,7 +88,7 @@ def make_hub(factory: Any, tmp_path: Path, args: str, *, stop_delay: float | str
         stop_delay=stop_delay,
         homes=str(homes),
         cmd=cmd,
-        spawner_args=["--allow-root"] if real_server else [],
+        spawner_args=["--allow-root", *NO_LAB_ARGS] if real_server else [],  # kernels, no lab
     )
     hub = factory(config, start=False)
     hub.config = hub.config.replace("{hub_url}", hub.url.rstrip("/"))  # known before it starts

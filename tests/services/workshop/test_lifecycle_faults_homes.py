@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from realhub import HubFactory
+from realhub import NO_LAB_ARGS, HubFactory
 
 from hubtypes._data import config_d_dir
 from hubtypes.clock import utcnow
@@ -40,6 +40,8 @@ from hubtypes.inputs import check_workshop
 
 pytestmark = pytest.mark.hub
 GIB = 1 << 30
+# jupyter-server without JupyterLab: the homes are the point
+SERVER_ARGS = [*(["--allow-root"] if os.geteuid() == 0 else []), *NO_LAB_ARGS]
 STALL = re.compile(r"Event loop was unresponsive for at least ([0-9.]+)s")
 
 
@@ -86,7 +88,7 @@ os.environ["HUBTYPES_DB_URL"] = {db_url!r}
 c.HubTypesDatabase.url = {db_url!r}
 load_subconfig({str(config_d_dir() / "10-hubtypes-workshop.py")!r})
 c.JupyterHub.spawner_class = 'hubtypes-simple'
-c.Spawner.args = {["--allow-root"] if os.geteuid() == 0 else []!r}
+c.Spawner.args = {SERVER_ARGS!r}
 c.Spawner.http_timeout = 60
 c.JupyterHub.default_url = "/hub/home"
 c.HubTypeSpawnerMixin.storage_root = {str(store)!r}
@@ -177,7 +179,7 @@ c.HubTypesDatabase.url = {db_url!r}
 c.JupyterHub.authenticator_class = 'dummy'
 c.Authenticator.allow_all = True
 c.JupyterHub.spawner_class = 'hubtypes-simple'
-c.Spawner.args = {["--allow-root"] if os.geteuid() == 0 else []!r}
+c.Spawner.args = {SERVER_ARGS!r}
 c.Spawner.http_timeout = 60
 c.HubTypeSpawnerMixin.storage_root = {str(store)!r}
 c.HubTypeSpawnerMixin.archive_root = {str(archive)!r}
