@@ -5,6 +5,7 @@ import io
 import subprocess
 import sys
 
+import clirun
 import pytest
 
 from hubtypes.access.codes import verify_code
@@ -23,16 +24,23 @@ def hubtypes(*args, db_url=None, hub_check=False):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
 
+WORKSHOP = ("workshop", "create", "py", "--title", "Python", "--starts", "+0s", "--ends", "+2d",
+            "--delete-after", "+9d")  # fmt: skip
+
+
 @pytest.fixture
 def url(tmp_path):
+    """A database with the workshop ``py``, made in this process (tests/clirun.py): the
+    tests are about the commands that follow, which run as subprocesses."""
     url = f"sqlite:///{tmp_path / 'hubtypes.sqlite'}"
-    r = hubtypes(
-        "workshop", "create", "py", "--title", "Python", "--starts", "+0s", "--ends", "+2d",
-        "--delete-after", "+9d", db_url=url,
-    )  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    assert "'py' (Python)" in r.stdout
+    clirun.ok(*WORKSHOP, "--db-url", url)
     return url
+
+
+def test_workshop_create_says_what_it_made(tmp_path):
+    r = hubtypes(*WORKSHOP, db_url=f"sqlite:///{tmp_path / 'hubtypes.sqlite'}")
+    assert r.returncode == 0, r.stderr
+    assert "workshop 'py' (Python): opens " in r.stdout and ", purged after " in r.stdout
 
 
 def count_accounts(url):
