@@ -29,6 +29,8 @@ from hubtypes.cli.chp import CHP_INSTALL_HINT, find_configurable_http_proxy
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
+pytest_plugins = ["cpu_report"]  # --cpu-report DIR (.ci/run)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # we run as root, where Chromium's sandbox refuses to start
@@ -102,16 +104,24 @@ def _hub_factory(tmp_path: Path) -> Iterator[HubFactory]:
 
 # --- order: the longest tests first ----------------------------------------------
 
-# .ci/run spreads test files over a few xdist workers (--dist loadfile) in collection order,
-# so a long file collected last would run alone at the end. These go first.
+# .ci/run spreads test files over a few xdist workers (--dist loadfile, in collection order:
+# --no-loadscope-reorder), so a long file collected last would run alone at the end. These
+# go first, longest first: the files over 30 s of one worker in `.ci/run`'s CPU report
+# (below), most of them waiting for idle timeouts, spawns and pages while the others run.
 LONG_FILES = (
     "tests/spawner/test_peer_suite.py",  # JupyterHub's own spawner tests, two runs at once
+    "tests/services/culler/test_culler_hub.py",
+    "tests/spawner/test_spawner_operator_settings.py",
+    "tests/services/workshop/test_lifecycle_faults.py",
+    "tests/binder/test_binder_hub.py",
+    "tests/services/culler/test_culler_faults.py",
+    "tests/test_browser_participant.py",
+    "tests/cli/test_demo.py",
+    "tests/services/culler/test_culler_quiet.py",
+    "tests/services/culler/test_culler_browser.py",
     "tests/services/workshop/test_browser_grants.py",
     "tests/services/workshop/test_grants_page_cli.py",
     "tests/cli/test_cli_remote.py",
-    "tests/services/workshop/test_browser_workshop.py",
-    "tests/services/workshop/test_grants_hub.py",
-    "tests/services/workshop/test_security_tokens.py",
 )
 
 
