@@ -13,6 +13,10 @@ scope, and cannot be given one (roles.py ``create_role``: "Cannot override admin
 
 The routes are read from ``make_handlers``, so a route added later is covered here without
 editing this test.
+
+The tests share one hub with the service for the module (no test here changes its config);
+each has workshops and usernames of its own. The route test owns workshops a to d (its
+routes name "a" and "a-001"; its control creates "c" and "d").
 """
 
 from __future__ import annotations
@@ -57,6 +61,11 @@ PAGE_BODIES: dict[str, dict[str, str]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def sh(module_hub_factory, tmp_path_factory):
+    return svchub.start(module_hub_factory, tmp_path_factory.mktemp("security-tokens"))
+
+
 def routes() -> list[tuple[str, str, type]]:
     """(method, path under the service, handler) for every method of every route."""
     found = []
@@ -79,6 +88,10 @@ def server_token(sh: svchub.ServiceHub, name: str) -> str:
     return sh.hub.server_process(name, hubtypes=False)[1]["JUPYTERHUB_API_TOKEN"]
 
 
+def slugs(sh: svchub.ServiceHub) -> set[str]:
+    return {w["slug"] for w in sh.call("GET", "workshops").json()["workshops"]}
+
+
 def send(sh: svchub.ServiceHub, method: str, path: str, token: str) -> requests.Response:
     headers = {"Authorization": f"token {token}"}
     kw: dict[str, Any] = {"headers": headers, "timeout": 60, "allow_redirects": False}
@@ -90,8 +103,7 @@ def send(sh: svchub.ServiceHub, method: str, path: str, token: str) -> requests.
     return requests.request(method, sh.service + path, **kw)
 
 
-def test_every_route_refuses_an_admins_narrow_tokens(real_hub_factory, tmp_path):
-    sh = svchub.start(real_hub_factory, tmp_path)
+def test_every_route_refuses_an_admins_narrow_tokens(sh):
     sh.workshop("a")
     sh.accounts("--workshop", "a", "--count", "2")
     sh.workshop("b")
@@ -99,6 +111,9 @@ def test_every_route_refuses_an_admins_narrow_tokens(real_hub_factory, tmp_path)
     sh.login(boss)  # a hub admin, through the workshop login
     assert sh.hub.api("GET", f"/users/{boss}").json()["admin"] is True
     victims = {u["name"] for u in sh.hub.api("GET", "/users?limit=200").json()}
+    # the workshops there are: a and b, and those of the module's earlier tests
+    workshops = slugs(sh)
+    assert {"a", "b"} <= workshops and not {"c", "d"} & workshops, workshops
 
     # what the admin's single-user server receives
     assert sh.hub.api("POST", f"/users/{boss}/server").status_code in (201, 202)
@@ -129,7 +144,7 @@ def test_every_route_refuses_an_admins_narrow_tokens(real_hub_factory, tmp_path)
                 accepted.append((label, method, path, r.status_code, r.text[:200]))
     assert accepted == [], "\n".join(map(str, accepted))
     # nothing was done: no workshop, account or reset, and every hub user is still there
-    assert {w["slug"] for w in sh.call("GET", "workshops").json()["workshops"]} == {"a", "b"}
+    assert slugs(sh) == workshops
     assert len(sh.call("GET", "workshops/a/accounts").json()["accounts"]) == 2
     assert {u["name"] for u in sh.hub.api("GET", "/users?limit=200").json()} >= victims
     print(f"\nnarrow-token route attempts: {len(narrow) * len(table)}, accepted: 0")
@@ -144,17 +159,16 @@ def test_every_route_refuses_an_admins_narrow_tokens(real_hub_factory, tmp_path)
         assert r.status_code != 403 and r.status_code < 500, (method, path, r.text[:300])
 
 
-def test_admins_get_the_admin_scope_through_their_group(real_hub_factory, tmp_path):
+def test_admins_get_the_admin_scope_through_their_group(sh):
     """Hub admins keep working in the browser: their OAuth token for the service carries
     the admin scope (the drop-in's role on ``hubtypes-admins``, which the post-auth hook
     keeps in step with the admin flag at each login)."""
-    sh = svchub.start(real_hub_factory, tmp_path)
-    sh.workshop("a")
-    [boss] = sh.accounts("--role", "admin", "--usernames", "boss")
-    [teach] = sh.accounts("--workshop", "a", "--role", "instructor", "--usernames", "teach")
+    sh.workshop("grp")
+    [boss] = sh.accounts("--role", "admin", "--usernames", "boss-grp")
+    [teach] = sh.accounts("--workshop", "grp", "--role", "instructor", "--usernames", "teach-grp")
     admin, instructor = sh.login(boss), sh.login(teach)
     assert "hubtypes-admins" in sh.hub.api("GET", f"/users/{boss}").json()["groups"]
     assert "hubtypes-admins" not in sh.hub.api("GET", f"/users/{teach}").json()["groups"]
-    for path in ("", "new", "audit", "w/a/reset"):
+    for path in ("", "new", "audit", "w/grp/reset"):
         assert sh.page(admin, path).status_code == 200, path
         assert sh.page(instructor, path).status_code == (200 if path == "" else 403), path
