@@ -3,7 +3,8 @@ token's own scopes (as the hub resolves them), never by its owner's ``admin`` fl
 admin's narrow tokens (their server's, a ``read:users`` one) are refused like anyone's.
 
 The hub and the culler are test_culler_hub's (the drop-in snippet, DummyAuthenticator,
-``boss`` an admin). Behaviour relied on (jupyterhub 6.1.1, the same in 5.5.1):
+``boss`` an admin), one for the module: neither test changes its config, and each has a
+non-admin of its own. Behaviour relied on (jupyterhub 6.1.1, the same in 5.5.1):
 jupyterhub/apihandlers/users.py ``SelfAPIHandler`` answers a token's own expanded scopes;
 jupyterhub/services/auth.py ``check_hub_user`` refuses (403) a token without the
 service's access scope unless the service's override lets it through.
@@ -16,11 +17,19 @@ import re
 import pytest
 import requests
 from realhub import RealHub
-from test_culler_hub import make_hub, start_server, status, wait_for
+from test_culler_hub import make_hub, ready, start_server, status, wait_for
 
 pytestmark = pytest.mark.hub
 
 ROUTES = ("services/culler/", "services/culler/api/status", "services/culler/metrics")
+
+
+@pytest.fixture(scope="module")
+def hub(module_hub_factory, tmp_path_factory) -> RealHub:
+    hub = make_hub(module_hub_factory, tmp_path_factory.mktemp("culler-tokens"),
+                   "--timeout=600 --cull-every=600")  # fmt: skip
+    wait_for(lambda: status(hub), 30, "the culler's status")
+    return hub
 
 
 def server_token(hub: RealHub, name: str) -> str:
@@ -39,10 +48,12 @@ def token_of(hub: RealHub, name: str, scopes: list[str]) -> str:
     return str(r.json()["token"])
 
 
-def test_an_admins_narrow_tokens_do_not_read_the_culler(real_hub_factory, tmp_path):
-    hub = make_hub(real_hub_factory, tmp_path, "--timeout=600 --cull-every=600")
-    wait_for(lambda: status(hub), 30, "the culler's status")
-    start_server(hub, "boss")  # an admin (c.Authenticator.admin_users)
+def test_an_admins_narrow_tokens_do_not_read_the_culler(hub):
+    # an admin (c.Authenticator.admin_users); the other test's browser login spawned theirs
+    if "" in (hub.api("GET", "/users/boss").json().get("servers") or {}):
+        wait_for(lambda: ready(hub, "boss"), 30, "boss's server")
+    else:
+        start_server(hub, "boss")
 
     narrow = {
         "server": server_token(hub, "boss"),  # what the admin's single-user server holds
@@ -91,17 +102,15 @@ def browser_login(hub: RealHub, name: str) -> requests.Session:
     return s
 
 
-def test_an_admins_browser_session_reads_the_status_by_its_scopes(real_hub_factory, tmp_path):
-    hub = make_hub(real_hub_factory, tmp_path, "--timeout=600 --cull-every=600")
+def test_an_admins_browser_session_reads_the_status_by_its_scopes(hub):
     # The session's OAuth token carries only what the culler's service definition lets it
     # ask for (oauth_client_allowed_scopes, intersected with the person's own scopes;
     # jupyterhub/oauth/provider.py validate_scopes): the drop-in snippet lists the two the
     # page needs (hub_config.STATUS_SCOPES), which an admin holds
-    wait_for(lambda: status(hub), 30, "the culler's status")
     r = browser_login(hub, "boss").get(hub.url + "services/culler/", timeout=30)
     assert r.status_code == 200 and 'id="hubtypes-culler-summary"' in r.text, r.text[:500]
     # someone who is no admin holds neither scope to intersect with: refused
-    assert hub.api("POST", "/users", json={"usernames": ["carol"]}).status_code == 201
+    assert hub.api("POST", "/users", json={"usernames": ["dave"]}).status_code == 201
     for path in ROUTES:
-        r = browser_login(hub, "carol").get(hub.url + path, timeout=30)
+        r = browser_login(hub, "dave").get(hub.url + path, timeout=30)
         assert r.status_code == 403, (path, r.status_code, r.url)

@@ -1,5 +1,10 @@
 """Instructors' powers capped, codes only for names the hub does not have, and group
-names that cannot collide: against a real hub with the workshop service."""
+names that cannot collide: against a real hub with the workshop service.
+
+All but one test share a hub for the module, with an admin from the hub's config (which the
+others do not mind); each has workshops and usernames of its own. The operator-setting test
+starts its own.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,15 @@ from hubtypes.db.queries.audit import select_audit
 pytestmark = pytest.mark.hub
 
 
+# an admin the hub knows from its config (the test's service may not make admins)
+ROOT_ADMIN = "c.Authenticator.admin_users = {'root-admin'}"
+
+
+@pytest.fixture(scope="module")
+def sh(module_hub_factory, tmp_path_factory):
+    return start_with(module_hub_factory, tmp_path_factory.mktemp("caps"), ROOT_ADMIN)
+
+
 def audit_actions(sh: svchub.ServiceHub, target: str) -> list[str]:
     db = Database(sh.db_url)
     with db.session() as s:
@@ -24,8 +38,7 @@ def audit_actions(sh: svchub.ServiceHub, target: str) -> list[str]:
     return actions
 
 
-def test_an_instructor_cannot_purge_their_workshop_or_keep_it_forever(real_hub_factory, tmp_path):
-    sh = svchub.start(real_hub_factory, tmp_path)
+def test_an_instructor_cannot_purge_their_workshop_or_keep_it_forever(sh):
     sh.workshop("a", ends="+2d", purge="+9d")
     sh.accounts("--workshop", "a", "--role", "instructor", "--usernames", "teach-a")
     sh.login("teach-a")
@@ -86,12 +99,10 @@ def test_only_admins_add_instructors_when_the_operator_says_so(real_hub_factory,
     assert roles == {"teach-a": "instructor", "ann-a": "participant", "co-a": "instructor"}
 
 
-def test_no_route_issues_a_code_for_a_name_the_hub_has(real_hub_factory, tmp_path):
-    # an admin the hub knows from its config (the test's service may not make admins)
-    sh = start_with(real_hub_factory, tmp_path, "c.Authenticator.admin_users = {'root-admin'}")
+def test_no_route_issues_a_code_for_a_name_the_hub_has(sh):
     assert sh.hub.api("GET", "/users/root-admin").json()["admin"] is True
     assert sh.hub.api("POST", "/users/carol").status_code == 201  # a community user
-    body = {"slug": "a", "title": "A", "starts": "+0s", "ends": "+1d", "delete_after": "+2d"}
+    body = {"slug": "ref", "title": "R", "starts": "+0s", "ends": "+1d", "delete_after": "+2d"}
 
     # workshop creation with instructors: refused, and nothing created
     for name in ("carol", "root-admin"):
@@ -99,7 +110,7 @@ def test_no_route_issues_a_code_for_a_name_the_hub_has(real_hub_factory, tmp_pat
         assert r.status_code == 400, r.text
         assert r.json()["field"] == "instructors" and name in r.json()["message"]
         assert "credentials" not in r.json()
-    assert sh.call("GET", "workshops/a").status_code == 404
+    assert sh.call("GET", "workshops/ref").status_code == 404
 
     # the database route, asking the real hub
     sh.workshop("w")
@@ -139,8 +150,7 @@ def test_no_route_issues_a_code_for_a_name_the_hub_has(real_hub_factory, tmp_pat
     )
 
 
-def test_workshop_and_instructor_groups_never_collide(real_hub_factory, tmp_path):
-    sh = svchub.start(real_hub_factory, tmp_path)
+def test_workshop_and_instructor_groups_never_collide(sh):
     body = {"title": "GC", "starts": "+0s", "ends": "+1d", "delete_after": "+2d"}
     assert sh.call("POST", "workshops", json={**body, "slug": "gc"}).status_code == 201
     r = sh.call("POST", "workshops", json={**body, "slug": "gc-instructors"})

@@ -1,4 +1,8 @@
-"""The workshop service as a managed service of a real hub: accounts, authorization, locks."""
+"""The workshop service as a managed service of a real hub: accounts, authorization, locks.
+
+The tests share one hub with the service for the module (no test here changes its config):
+each has workshops and usernames of its own (a; m and n; k).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,12 @@ import svchub
 pytestmark = pytest.mark.hub
 
 
-def test_accounts_groups_and_bad_input(real_hub_factory, tmp_path):
-    sh = svchub.start(real_hub_factory, tmp_path)
+@pytest.fixture(scope="module")
+def sh(module_hub_factory, tmp_path_factory):
+    return svchub.start(module_hub_factory, tmp_path_factory.mktemp("service-hub"))
+
+
+def test_accounts_groups_and_bad_input(sh):
     body = {"slug": "a", "title": "A", "starts": "+0s", "ends": "+1d", "delete_after": "+2d"}
     r = sh.call("POST", "workshops", json={**body, "instructors": ["teach-a"]})
     assert r.status_code == 201, r.text
@@ -103,23 +111,23 @@ def test_accounts_groups_and_bad_input(real_hub_factory, tmp_path):
     assert not [c for c in creds if c["code"] in log]
 
 
-def test_authorization_matrix(real_hub_factory, tmp_path):
-    sh = svchub.start(real_hub_factory, tmp_path)
-    for slug in ("a", "b"):
+def test_authorization_matrix(sh):
+    for slug in ("m", "n"):
         sh.workshop(slug)
         sh.accounts("--workshop", slug, "--count", "2")
-    sh.accounts("--workshop", "a", "--role", "instructor", "--usernames", "teach-a")
-    sh.accounts("--role", "admin", "--usernames", "boss")
-    teach = sh.login("teach-a")
-    participant = sh.login("a-001")
-    admin = sh.login("boss")
+    sh.accounts("--workshop", "m", "--role", "instructor", "--usernames", "teach-m")
+    sh.accounts("--role", "admin", "--usernames", "boss-m")
+    teach = sh.login("teach-m")
+    participant = sh.login("m-001")
+    admin = sh.login("boss-m")
     # the instructor holds the instruct scope through the role on the static group
-    assert "hubtypes-instructors" in sh.hub.api("GET", "/users/teach-a").json()["groups"]
-    t_teach, t_part, t_admin = sh.token("teach-a"), sh.token("a-001"), sh.token("boss")
+    assert "hubtypes-instructors" in sh.hub.api("GET", "/users/teach-m").json()["groups"]
+    t_teach, t_part, t_admin = sh.token("teach-m"), sh.token("m-001"), sh.token("boss-m")
 
     names = [w["slug"] for w in sh.call("GET", "workshops", t_teach).json()["workshops"]]
-    assert names == ["a"]
-    assert len(sh.call("GET", "workshops", t_admin).json()["workshops"]) == 2
+    assert names == ["m"]
+    every = {w["slug"] for w in sh.call("GET", "workshops", t_admin).json()["workshops"]}
+    assert {"m", "n"} <= every  # and those of the module's other tests
     calls = [
         ("GET", "workshops/{w}", None),
         ("GET", "workshops/{w}/accounts", None),
@@ -130,14 +138,14 @@ def test_authorization_matrix(real_hub_factory, tmp_path):
         ("GET", "workshops/{w}/audit", None),
     ]
     for method, path, body in calls:
-        for w in ("a", "b"):
+        for w in ("m", "n"):
             r = sh.call(method, path.format(w=w), t_teach, json=body)
-            assert r.status_code == (403 if w == "b" else r.status_code) and r.status_code < 500
-            if w == "a":
+            assert r.status_code == (403 if w == "n" else r.status_code) and r.status_code < 500
+            if w == "m":
                 assert r.status_code in (200, 201), (method, path, r.text)
             assert sh.call(method, path.format(w=w), t_part, json=body).status_code == 403
             assert sh.call(method, path.format(w=w), t_admin, json=body).status_code < 300
-    for w in ("a", "b"):  # resets and the hub-wide audit log are for admins only
+    for w in ("m", "n"):  # resets and the hub-wide audit log are for admins only
         r = sh.call("POST", f"workshops/{w}/reset?dry_run=true", t_teach, json={})
         assert r.status_code == 403
     assert sh.call("GET", "audit", t_teach).status_code == 403
@@ -146,18 +154,18 @@ def test_authorization_matrix(real_hub_factory, tmp_path):
     assert sh.call("GET", "workshops", "not-a-token").status_code == 401
 
     # pages, through the hub's OAuth: the same rules
-    assert sh.page(teach, "w/a").status_code == 200
-    for path in ("w/b", "w/b/audit", "w/a/reset", "w/b/reset", "new", "audit"):
+    assert sh.page(teach, "w/m").status_code == 200
+    for path in ("w/n", "w/n/audit", "w/m/reset", "w/n/reset", "new", "audit"):
         r = sh.page(teach, path)
         assert r.status_code == 403 and "not allowed" in r.text, path
-    r = sh.post_form(teach, "w/a", {"count": "1"})  # the form on a's page ...
-    r = teach.post(sh.service + "w/b/accounts", data={"count": "1", "_xsrf": "x"}, timeout=30)
-    assert r.status_code == 403  # ... cannot reach b
+    r = sh.post_form(teach, "w/m", {"count": "1"})  # the form on m's page ...
+    r = teach.post(sh.service + "w/n/accounts", data={"count": "1", "_xsrf": "x"}, timeout=30)
+    assert r.status_code == 403  # ... cannot reach n
     assert sh.page(participant, "").status_code == 403
-    assert sh.page(participant, "w/a").status_code == 403
-    assert sh.page(admin, "w/b/reset").status_code == 200
+    assert sh.page(participant, "w/m").status_code == 403
+    assert sh.page(admin, "w/n/reset").status_code == 200
     # a form without its _xsrf is refused
-    r = admin.post(sh.service + "w/a/accounts", data={"count": "1"}, timeout=30)
+    r = admin.post(sh.service + "w/m/accounts", data={"count": "1"}, timeout=30)
     assert r.status_code == 403
     # the Services menu shows the service to instructors and admins
     home = teach.get(sh.hub.url + "hub/home", timeout=30).text
@@ -165,12 +173,11 @@ def test_authorization_matrix(real_hub_factory, tmp_path):
     assert "/services/workshop/" not in participant.get(sh.hub.url + "hub/home", timeout=30).text
 
 
-def test_lock_at_expiry_stops_servers_and_deletes_tokens(real_hub_factory, tmp_path):
-    sh = svchub.start(real_hub_factory, tmp_path)
-    sh.workshop("a")
+def test_lock_at_expiry_stops_servers_and_deletes_tokens(sh):
+    sh.workshop("k")
     # the account locks a few seconds after the set-up, however long spawning takes here
-    [early] = sh.accounts("--workshop", "a", "--usernames", "early", "--expires", "+1h")
-    [stays] = sh.accounts("--workshop", "a", "--usernames", "stays")
+    [early] = sh.accounts("--workshop", "k", "--usernames", "early", "--expires", "+1h")
+    [stays] = sh.accounts("--workshop", "k", "--usernames", "stays")
     for name in (early, stays):
         sh.login(name)
     token = sh.token(early)
@@ -184,8 +191,9 @@ def test_lock_at_expiry_stops_servers_and_deletes_tokens(real_hub_factory, tmp_p
     svchub.wait_for(ready, 60, "two servers")
     assert requests.get(sh.hub.url + "hub/api/user", headers={"Authorization": f"token {token}"},
                         timeout=30).status_code == 200  # fmt: skip
+    sh.call("POST", "lifecycle")  # locks what the module's other tests left to lock
     assert sh.call("POST", "lifecycle").json()["lock"] == []
-    r = sh.call("PATCH", f"workshops/a/accounts/{early}", json={"expires": "+3s"})
+    r = sh.call("PATCH", f"workshops/k/accounts/{early}", json={"expires": "+3s"})
     assert r.status_code == 200, r.text
     svchub.wait_for(
         lambda: time.sleep(1) or sh.call("POST", "lifecycle").json()["lock"], 40, "lock"
@@ -196,7 +204,7 @@ def test_lock_at_expiry_stops_servers_and_deletes_tokens(real_hub_factory, tmp_p
     r = requests.get(sh.hub.url + "hub/api/user", headers={"Authorization": f"token {token}"},
                      timeout=30)  # fmt: skip
     assert r.status_code == 403
-    events = sh.call("GET", "workshops/a/audit").json()["events"]
+    events = sh.call("GET", "workshops/k/audit").json()["events"]
     lock = [e for e in events if e["action"] == "accounts.lock"]
     assert lock and lock[0]["details"]["usernames"] == [early]
     # locked once: the next pass does nothing; the other participant is untouched
@@ -206,6 +214,6 @@ def test_lock_at_expiry_stops_servers_and_deletes_tokens(real_hub_factory, tmp_p
     log = sh.hub.log_text()
     assert re.search(
         r"\[I [\d-]+ [\d:.]+ hubtypes\.services\.workshop resets:\d+\] "
-        rf"Workshop 'a': locked 1 account\(s\) at their lock time .*: {early}",
+        rf"Workshop 'k': locked 1 account\(s\) at their lock time .*: {early}",
         log,
     ), log[-3000:]
